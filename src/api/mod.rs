@@ -1,0 +1,70 @@
+//! The HTTP surface: routes (each with and without `/v1`), shared state.
+
+pub mod body;
+pub mod error;
+mod models;
+pub mod wire;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::Router as Routes;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::pipeline;
+use crate::providers::Operation;
+use crate::router::Router;
+use crate::transport::Transport;
+
+/// Everything a request needs, built once at start-up.
+pub struct Gateway {
+    pub config: Config,
+    pub auth: Authenticator,
+    pub router: Router,
+    pub transport: Transport,
+    pub started_at: SystemTime,
+}
+
+impl Gateway {
+    pub fn new(config: Config) -> Gateway {
+        Gateway {
+            auth: Authenticator::new(config.master_key.as_ref().map(|k| k.expose())),
+            router: Router::new(&config.deployments),
+            transport: Transport::new(),
+            started_at: SystemTime::now(),
+            config,
+        }
+    }
+}
+
+pub fn routes(gw: Arc<Gateway>) -> Routes {
+    let mut routes = Routes::new()
+        .route("/health/liveliness", get(models::liveliness))
+        .route("/health/liveness", get(models::liveliness))
+        .route("/health/readiness", get(models::readiness));
+    for prefix in ["", "/v1"] {
+        routes = routes
+            .route(&format!("{prefix}/chat/completions"), post(chat))
+            .route(&format!("{prefix}/embeddings"), post(embeddings))
+            .route(&format!("{prefix}/models"), get(models::list))
+            .route(
+                &format!("{prefix}/models/{{*model}}"),
+                get(models::retrieve),
+            );
+    }
+    routes.fallback(models::not_found).with_state(gw)
+}
+
+async fn chat(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
+    pipeline::handle(gw, Operation::Chat, headers, body).await
+}
+
+async fn embeddings(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
+    pipeline::handle(gw, Operation::Embeddings, headers, body).await
+}

@@ -1,0 +1,546 @@
+//! Turns the YAML tree into a typed `Config`, collecting every error and
+//! warning with its line instead of stopping at the first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::diag::{ConfigErrors, Findings};
+use super::env::Env;
+use super::keys;
+use super::yaml::{self, Kind, Node};
+use super::{
+    Config, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT, Deployment, Loaded, MockSettings, Secret,
+};
+use crate::providers::ProviderKind;
+
+pub fn build(
+    text: &str,
+    file: &str,
+    process_env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, ConfigErrors> {
+    let mut f = Findings::new(file.to_string());
+    let root = match yaml::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            f.error(e.line, "(yaml)", format!("not valid YAML: {}", e.message));
+            return Err(ConfigErrors(f.errors));
+        }
+    };
+    let entries = match &root.kind {
+        Kind::Map(entries) => entries.as_slice(),
+        _ if root.is_null() => &[],
+        _ => {
+            f.error(
+                root.line,
+                "(root)",
+                "the configuration must be a mapping of sections",
+            );
+            return Err(ConfigErrors(f.errors));
+        }
+    };
+    for (key, line, _) in entries {
+        if keys::LATER_SECTIONS.contains(&key.as_str()) {
+            f.warn(*line, key, "accepted, but not acted on yet");
+        } else if !keys::SECTIONS.contains(&key.as_str()) {
+            f.warn(*line, key, "unknown section, ignored");
+        }
+    }
+
+    let env = Env {
+        overrides: environment_variables(root.get("environment_variables"), &mut f),
+        process: process_env,
+    };
+    let general = root.get("general_settings");
+    let router = root.get("router_settings");
+    let litellm = root.get("litellm_settings");
+    warn_unacted(general, "general_settings", keys::GENERAL_SETTINGS, &mut f);
+    warn_unacted(router, "router_settings", keys::ROUTER_SETTINGS, &mut f);
+    warn_unacted(litellm, "litellm_settings", keys::LITELLM_SETTINGS, &mut f);
+
+    if let Some(node) = router.and_then(|r| r.get("routing_strategy"))
+        && let Some(strategy) = string(node, "router_settings.routing_strategy", &mut f)
+        && strategy != "simple-shuffle"
+    {
+        f.warn(
+            node.line,
+            "router_settings.routing_strategy",
+            format!("{strategy:?} is not implemented yet; using simple-shuffle (weights)"),
+        );
+    }
+    let global = Timeouts {
+        timeout: seconds_at(router, "timeout", "router_settings", &mut f)
+            .or_else(|| seconds_at(litellm, "request_timeout", "litellm_settings", &mut f))
+            .unwrap_or(DEFAULT_TIMEOUT),
+        stream_timeout: seconds_at(router, "stream_timeout", "router_settings", &mut f),
+    };
+
+    let master_key = match general.and_then(|g| g.get("master_key")) {
+        Some(node) => {
+            resolved_string(node, "general_settings.master_key", &env, &mut f).map(Secret)
+        }
+        None => env
+            .get("SWITCHYARD_MASTER_KEY")
+            .or_else(|| env.get("LITELLM_MASTER_KEY"))
+            .map(Secret),
+    };
+    let max_request_bytes = match general.and_then(|g| g.get("max_request_size_mb")) {
+        Some(node) => match number(node) {
+            Some(mb) if mb > 0.0 => (mb * 1024.0 * 1024.0) as usize,
+            _ => {
+                f.error(
+                    node.line,
+                    "general_settings.max_request_size_mb",
+                    "must be a positive number of megabytes",
+                );
+                DEFAULT_MAX_REQUEST_BYTES
+            }
+        },
+        None => DEFAULT_MAX_REQUEST_BYTES,
+    };
+
+    let mut deployments = Vec::new();
+    match root.get("model_list") {
+        None => {}
+        Some(node) if node.is_null() => {}
+        Some(Node {
+            kind: Kind::Seq(items),
+            ..
+        }) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(d) =
+                    deployment(item, &format!("model_list[{i}]"), &global, &env, &mut f)
+                {
+                    deployments.push(Arc::new(d));
+                }
+            }
+        }
+        Some(node) => f.error(node.line, "model_list", "must be a list of models"),
+    }
+    let mut seen_ids: HashMap<&str, usize> = HashMap::new();
+    for (i, d) in deployments.iter().enumerate() {
+        if let Some(first) = seen_ids.insert(&d.id, i) {
+            let line = root.get("model_list").map_or(0, |n| n.line);
+            f.error(
+                line,
+                &format!("model_list[{i}].model_info.id"),
+                format!("id {:?} is already used by model_list[{first}]", d.id),
+            );
+        }
+    }
+
+    if !f.errors.is_empty() {
+        return Err(ConfigErrors(f.errors));
+    }
+    Ok(Loaded {
+        config: Config {
+            source: file.to_string(),
+            deployments,
+            master_key,
+            max_request_bytes,
+        },
+        warnings: f.warnings,
+    })
+}
+
+struct Timeouts {
+    timeout: Duration,
+    stream_timeout: Option<Duration>,
+}
+
+fn environment_variables(node: Option<&Node>, f: &mut Findings) -> HashMap<String, String> {
+    let mut vars = HashMap::new();
+    let Some(node) = node.filter(|n| !n.is_null()) else {
+        return vars;
+    };
+    let Kind::Map(entries) = &node.kind else {
+        f.error(
+            node.line,
+            "environment_variables",
+            "must be a mapping of NAME: value",
+        );
+        return vars;
+    };
+    for (name, _, value) in entries {
+        match &value.kind {
+            Kind::Scalar(s, _) => {
+                vars.insert(name.clone(), s.clone());
+            }
+            _ => f.error(
+                value.line,
+                &format!("environment_variables.{name}"),
+                "must be a plain value",
+            ),
+        }
+    }
+    vars
+}
+
+fn warn_unacted(section: Option<&Node>, name: &str, acted: &[&str], f: &mut Findings) {
+    let Some(section) = section.filter(|n| !n.is_null()) else {
+        return;
+    };
+    let Kind::Map(entries) = &section.kind else {
+        f.error(section.line, name, "must be a mapping");
+        return;
+    };
+    for (key, line, _) in entries {
+        if !acted.contains(&key.as_str()) {
+            f.warn(
+                *line,
+                &format!("{name}.{key}"),
+                "accepted, but not acted on yet",
+            );
+        }
+    }
+}
+
+fn deployment(
+    item: &Node,
+    path: &str,
+    global: &Timeouts,
+    env: &Env,
+    f: &mut Findings,
+) -> Option<Deployment> {
+    let Kind::Map(_) = item.kind else {
+        f.error(
+            item.line,
+            path,
+            "must be a mapping with model_name and litellm_params",
+        );
+        return None;
+    };
+    let errors_before = f.errors.len();
+    let group = match item.get("model_name") {
+        Some(node) => string(node, &format!("{path}.model_name"), f),
+        None => {
+            f.error(item.line, &format!("{path}.model_name"), "is required");
+            None
+        }
+    };
+    let params_path = format!("{path}.litellm_params");
+    let params = match item.get("litellm_params") {
+        Some(
+            node @ Node {
+                kind: Kind::Map(_), ..
+            },
+        ) => node,
+        Some(node) => {
+            f.error(node.line, &params_path, "must be a mapping");
+            return None;
+        }
+        None => {
+            f.error(item.line, &params_path, "is required");
+            return None;
+        }
+    };
+    let key = |k: &str| format!("{params_path}.{k}");
+    let (provider, upstream_model) = match params.get("model") {
+        Some(node) => provider_and_model(node, &key("model"), f)?,
+        None => {
+            f.error(
+                params.line,
+                &key("model"),
+                "is required (provider/model, e.g. openai/gpt-4o)",
+            );
+            return None;
+        }
+    };
+    let text = |k: &str, f: &mut Findings| {
+        params
+            .get(k)
+            .and_then(|n| resolved_string(n, &key(k), env, f))
+    };
+    let api_base =
+        match text("api_base", f).or_else(|| provider.default_api_base().map(str::to_string)) {
+            Some(base) => base.trim_end_matches('/').to_string(),
+            None => {
+                f.error(
+                    params.line,
+                    &key("api_base"),
+                    format!("is required for {}/ models", provider.prefix()),
+                );
+                String::new()
+            }
+        };
+    let api_key = text("api_key", f).map(Secret);
+    let api_version =
+        text("api_version", f).or_else(|| provider.default_api_version().map(str::to_string));
+    let organization = text("organization", f);
+    let timeout = seconds_at(Some(params), "timeout", &params_path, f)
+        .or_else(|| seconds_at(Some(params), "request_timeout", &params_path, f))
+        .unwrap_or(global.timeout);
+    let stream_timeout = seconds_at(Some(params), "stream_timeout", &params_path, f)
+        .or(global.stream_timeout)
+        .unwrap_or(timeout);
+    let weight = positive_at(params, "weight", &params_path, f);
+    let rpm = positive_at(params, "rpm", &params_path, f).map(|v| v as u64);
+    let tpm = positive_at(params, "tpm", &params_path, f).map(|v| v as u64);
+    let tags = params
+        .get("tags")
+        .map(|n| string_list(n, &key("tags"), f))
+        .unwrap_or_default();
+    let extra_headers = params
+        .get("extra_headers")
+        .map(|n| headers(n, &key("extra_headers"), env, f))
+        .unwrap_or_default();
+    let mock = mock_settings(params, &params_path, f);
+
+    let mut defaults = Map::new();
+    if let Kind::Map(entries) = &params.kind {
+        for (k, line, value) in entries {
+            if keys::DEPLOYMENT_KEYS.contains(&k.as_str()) {
+                continue;
+            }
+            if keys::DEPLOYMENT_KEYS_LATER.contains(&k.as_str()) {
+                f.warn(*line, &key(k), "accepted, but not acted on yet");
+                continue;
+            }
+            if !keys::REQUEST_PARAMS.contains(&k.as_str()) {
+                f.warn(
+                    *line,
+                    &key(k),
+                    "not a known setting; sent upstream as a request default",
+                );
+            }
+            defaults.insert(k.clone(), value.to_json());
+        }
+    }
+
+    let model_info = match item.get("model_info") {
+        None => Map::new(),
+        Some(n) if n.is_null() => Map::new(),
+        Some(n) => match n.to_json() {
+            Value::Object(map) => map,
+            _ => {
+                f.error(n.line, &format!("{path}.model_info"), "must be a mapping");
+                Map::new()
+            }
+        },
+    };
+    let id = match model_info.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => stable_id(group.as_deref().unwrap_or(""), &params.to_json()),
+    };
+    if f.errors.len() > errors_before {
+        return None;
+    }
+    Some(Deployment {
+        id,
+        group: group?,
+        provider,
+        upstream_model,
+        api_base,
+        api_key,
+        api_version,
+        organization,
+        extra_headers,
+        timeout,
+        stream_timeout,
+        weight,
+        rpm,
+        tpm,
+        tags,
+        defaults,
+        model_info,
+        mock,
+    })
+}
+
+fn provider_and_model(node: &Node, key: &str, f: &mut Findings) -> Option<(ProviderKind, String)> {
+    let model = string(node, key, f)?;
+    let Some((prefix, rest)) = model.split_once('/').filter(|(_, rest)| !rest.is_empty()) else {
+        f.error(
+            node.line,
+            key,
+            format!("{model:?} must name its provider, e.g. openai/gpt-4o"),
+        );
+        return None;
+    };
+    match ProviderKind::from_prefix(prefix) {
+        Some(kind) => Some((kind, rest.to_string())),
+        None if ProviderKind::is_planned(prefix) => {
+            f.error(
+                node.line,
+                key,
+                format!("provider {prefix:?} is not supported yet"),
+            );
+            None
+        }
+        None => {
+            f.error(
+                node.line,
+                key,
+                format!(
+                    "unknown provider {prefix:?}; known: {}",
+                    ProviderKind::known_prefixes().join(", ")
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn mock_settings(params: &Node, path: &str, f: &mut Findings) -> MockSettings {
+    let key = |k: &str| format!("{path}.{k}");
+    let millis = |k: &str, f: &mut Findings| {
+        params.get(k).and_then(|n| match number(n) {
+            Some(ms) if ms >= 0.0 => Some(Duration::from_secs_f64(ms / 1000.0)),
+            _ => {
+                f.error(n.line, &key(k), "must be a number of milliseconds");
+                None
+            }
+        })
+    };
+    let latency = millis("mock_latency_ms", f).unwrap_or_default();
+    let chunk_delay = millis("mock_chunk_delay_ms", f).unwrap_or_default();
+    let error_status = params
+        .get("mock_error_status")
+        .and_then(|n| match number(n) {
+            Some(s) if (400.0..600.0).contains(&s) && s.fract() == 0.0 => Some(s as u16),
+            _ => {
+                f.error(
+                    n.line,
+                    &key("mock_error_status"),
+                    "must be an HTTP error status (400-599)",
+                );
+                None
+            }
+        });
+    let error_rate = params
+        .get("mock_error_rate")
+        .map_or(1.0, |n| match number(n) {
+            Some(r) if (0.0..=1.0).contains(&r) => r,
+            _ => {
+                f.error(
+                    n.line,
+                    &key("mock_error_rate"),
+                    "must be a number from 0 to 1",
+                );
+                1.0
+            }
+        });
+    let response = params
+        .get("mock_response")
+        .and_then(|n| string(n, &key("mock_response"), f));
+    let error_message = params
+        .get("mock_error_message")
+        .and_then(|n| string(n, &key("mock_error_message"), f));
+    MockSettings {
+        response,
+        latency,
+        chunk_delay,
+        error_status,
+        error_rate,
+        error_message,
+    }
+}
+
+/// LiteLLM's ids are a hash of the deployment's parameters; ours hashes the
+/// entry as written (references unresolved), so no secret feeds the id.
+fn stable_id(group: &str, params: &Value) -> String {
+    let mut h = Sha256::new();
+    h.update(group.as_bytes());
+    h.update([0]);
+    h.update(params.to_string().as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn string(node: &Node, key: &str, f: &mut Findings) -> Option<String> {
+    match &node.kind {
+        Kind::Scalar(s, _) if !node.is_null() => Some(s.clone()),
+        _ => {
+            f.error(node.line, key, "must be a string");
+            None
+        }
+    }
+}
+
+fn resolved_string(node: &Node, key: &str, env: &Env, f: &mut Findings) -> Option<String> {
+    let value = string(node, key, f)?;
+    match env.resolve(&value) {
+        Ok(v) => Some(v),
+        Err(name) => {
+            f.error(
+                node.line,
+                key,
+                format!("environment variable {name} is not set"),
+            );
+            None
+        }
+    }
+}
+
+fn number(node: &Node) -> Option<f64> {
+    match &node.kind {
+        Kind::Scalar(s, _) => s.trim().parse::<f64>().ok().filter(|v| v.is_finite()),
+        _ => None,
+    }
+}
+
+fn seconds_at(section: Option<&Node>, k: &str, path: &str, f: &mut Findings) -> Option<Duration> {
+    let node = section?.get(k)?;
+    if node.is_null() {
+        return None;
+    }
+    match number(node) {
+        Some(s) if s > 0.0 => Some(Duration::from_secs_f64(s)),
+        _ => {
+            f.error(
+                node.line,
+                &format!("{path}.{k}"),
+                "must be a positive number of seconds",
+            );
+            None
+        }
+    }
+}
+
+fn positive_at(section: &Node, k: &str, path: &str, f: &mut Findings) -> Option<f64> {
+    let node = section.get(k)?;
+    match number(node) {
+        Some(v) if v >= 0.0 => Some(v),
+        _ => {
+            f.error(
+                node.line,
+                &format!("{path}.{k}"),
+                "must be a number of at least 0",
+            );
+            None
+        }
+    }
+}
+
+fn string_list(node: &Node, key: &str, f: &mut Findings) -> Vec<String> {
+    match &node.kind {
+        Kind::Seq(items) => items.iter().filter_map(|n| string(n, key, f)).collect(),
+        _ => {
+            f.error(node.line, key, "must be a list of strings");
+            Vec::new()
+        }
+    }
+}
+
+fn headers(node: &Node, key: &str, env: &Env, f: &mut Findings) -> Vec<(String, String)> {
+    let Kind::Map(entries) = &node.kind else {
+        f.error(node.line, key, "must be a mapping of header: value");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, _, value) in entries {
+        let k = format!("{key}.{name}");
+        let valid_name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
+        if let Some(v) = resolved_string(value, &k, env, f) {
+            if !valid_name || reqwest::header::HeaderValue::from_str(&v).is_err() {
+                f.error(value.line, &k, "is not a valid HTTP header");
+            } else {
+                out.push((name.clone(), v));
+            }
+        }
+    }
+    out
+}

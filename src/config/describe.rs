@@ -1,0 +1,64 @@
+//! The resolved configuration as `switchyard config check` prints it, with
+//! every secret masked.
+
+use std::fmt::Write;
+
+use super::Config;
+
+pub fn describe(config: &Config) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: ok", config.source);
+    let _ = writeln!(
+        out,
+        "master key: {}",
+        config.master_key.as_ref().map_or_else(
+            || "not set (the gateway is open)".to_string(),
+            |k| k.masked()
+        )
+    );
+    let _ = writeln!(out, "max request size: {} bytes", config.max_request_bytes);
+    let groups = config.groups();
+    let _ = writeln!(out, "model groups: {}", groups.len());
+    for group in groups {
+        let _ = writeln!(out, "  {group}");
+        for d in config.deployments.iter().filter(|d| d.group == group) {
+            let _ = writeln!(
+                out,
+                "    - {}/{}  id={}",
+                d.provider.prefix(),
+                d.upstream_model,
+                d.id
+            );
+            let _ = writeln!(out, "      api_base: {}", d.api_base);
+            if let Some(key) = &d.api_key {
+                let _ = writeln!(out, "      api_key: {}", key.masked());
+            }
+            if let Some(v) = &d.api_version {
+                let _ = writeln!(out, "      api_version: {v}");
+            }
+            let _ = writeln!(
+                out,
+                "      timeout: {} s, stream_timeout: {} s",
+                d.timeout.as_secs_f64(),
+                d.stream_timeout.as_secs_f64()
+            );
+            if let Some(w) = d.weight {
+                let _ = writeln!(out, "      weight: {w}");
+            }
+            if !d.tags.is_empty() {
+                let _ = writeln!(out, "      tags: {}", d.tags.join(", "));
+            }
+            if !d.defaults.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "      defaults: {}",
+                    serde_json::Value::Object(d.defaults.clone())
+                );
+            }
+            for (name, _) in &d.extra_headers {
+                let _ = writeln!(out, "      extra header: {name}: ****");
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,148 @@
+//! The gateway's configuration: LiteLLM's `config.yaml`, parsed once at
+//! start-up into typed structs. Errors name file, line and key, and are all
+//! reported together; keys accepted but not acted on yet become warnings.
+
+mod build;
+mod describe;
+pub mod diag;
+mod env;
+mod keys;
+pub mod yaml;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+pub use describe::describe;
+pub use diag::{ConfigErrors, Diagnostic};
+
+use crate::providers::ProviderKind;
+
+/// OpenAI's SDKs wait 600 s by default; a gateway should not cut a request
+/// off earlier than the client would.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Debug)]
+pub struct Config {
+    /// The file it was read from, for messages.
+    pub source: String,
+    pub deployments: Vec<Arc<Deployment>>,
+    pub master_key: Option<Secret>,
+    pub max_request_bytes: usize,
+}
+
+/// One upstream model a model group can send a request to.
+#[derive(Debug)]
+pub struct Deployment {
+    /// `model_info.id`, else a stable hash of the entry.
+    pub id: String,
+    /// The model group (`model_name`) clients ask for.
+    pub group: String,
+    pub provider: ProviderKind,
+    /// The model name upstream (for Azure, the deployment name).
+    pub upstream_model: String,
+    pub api_base: String,
+    pub api_key: Option<Secret>,
+    pub api_version: Option<String>,
+    pub organization: Option<String>,
+    pub extra_headers: Vec<(String, String)>,
+    /// Total time for a non-streaming request.
+    pub timeout: Duration,
+    /// Longest silence on a stream: before the first chunk and between chunks.
+    pub stream_timeout: Duration,
+    pub weight: Option<f64>,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    pub tags: Vec<String>,
+    /// Request parameters applied when the request does not set them.
+    pub defaults: Map<String, Value>,
+    pub model_info: Map<String, Value>,
+    pub mock: MockSettings,
+}
+
+/// Behaviour of the built-in `mock/` provider.
+#[derive(Clone, Debug, Default)]
+pub struct MockSettings {
+    pub response: Option<String>,
+    pub latency: Duration,
+    pub chunk_delay: Duration,
+    pub error_status: Option<u16>,
+    pub error_rate: f64,
+    pub error_message: Option<String>,
+}
+
+/// A secret from the configuration; never printed whole.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `sk-...abcd`: enough to tell keys apart, too little to use one.
+    pub fn masked(&self) -> String {
+        let s = &self.0;
+        let tail: String = s
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if s.chars().count() <= 8 {
+            "****".to_string()
+        } else {
+            format!("{}...{}", s.chars().take(3).collect::<String>(), tail)
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// A configuration read successfully, with what it could not act on yet.
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads and validates a configuration file.
+pub fn load_file(path: &Path) -> Result<Loaded, ConfigErrors> {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_str(&text, &name),
+        Err(e) => Err(ConfigErrors(vec![Diagnostic {
+            file: name,
+            line: 0,
+            key: "(file)".into(),
+            message: format!("cannot read: {e}"),
+        }])),
+    }
+}
+
+/// Validates configuration text; `file` names it in messages.
+pub fn load_str(text: &str, file: &str) -> Result<Loaded, ConfigErrors> {
+    build::build(text, file, &|name| std::env::var(name).ok())
+}
+
+impl Config {
+    /// The model groups in the order they were first declared.
+    pub fn groups(&self) -> Vec<&str> {
+        let mut seen: Vec<&str> = Vec::new();
+        for d in &self.deployments {
+            if !seen.contains(&d.group.as_str()) {
+                seen.push(&d.group);
+            }
+        }
+        seen
+    }
+}

@@ -1,0 +1,167 @@
+//! The `switchyard` command: serve, config check, mock-server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use switchyard::config::{self, MockSettings};
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "An OpenAI-compatible LLM gateway"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the gateway.
+    Serve {
+        /// LiteLLM-format config.yaml.
+        #[arg(long, short, default_value = "config.yaml")]
+        config: PathBuf,
+        #[arg(long, default_value = "0.0.0.0")]
+        host: String,
+        #[arg(long, short, default_value_t = 4000)]
+        port: u16,
+    },
+    /// Work with configuration files.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Serve the built-in mock provider as an OpenAI-compatible upstream.
+    MockServer {
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, short, default_value_t = 9100)]
+        port: u16,
+        /// Delay before each answer.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Delay before each streamed chunk.
+        #[arg(long, default_value_t = 0)]
+        chunk_delay_ms: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate a config and print its model groups, secrets masked.
+    Check { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => check(&file),
+        Command::Serve { config, host, port } => run(serve(config, host, port)),
+        Command::MockServer {
+            host,
+            port,
+            latency_ms,
+            chunk_delay_ms,
+        } => {
+            let settings = MockSettings {
+                latency: Duration::from_millis(latency_ms),
+                chunk_delay: Duration::from_millis(chunk_delay_ms),
+                ..MockSettings::default()
+            };
+            run(async move {
+                let listener = bind(&host, port).await?;
+                tracing::info!(
+                    "mock upstream listening on http://{}",
+                    listener.local_addr().map_err(|e| e.to_string())?
+                );
+                switchyard::mock_server::serve(settings, listener)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        }
+    }
+}
+
+fn run(work: impl Future<Output = Result<(), String>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bind(host: &str, port: u16) -> Result<TcpListener, String> {
+    let addr: SocketAddr = format!("{host}:{port}")
+        .parse()
+        .or_else(|_| format!("[{host}]:{port}").parse())
+        .map_err(|_| format!("{host:?} is not an IP address to listen on"))?;
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+async fn serve(path: PathBuf, host: String, port: u16) -> Result<(), String> {
+    let loaded = config::load_file(&path).map_err(|e| e.to_string())?;
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let config = loaded.config;
+    if config.master_key.is_none() {
+        tracing::warn!(
+            "no master_key is set: every caller is let in (set general_settings.master_key)"
+        );
+    }
+    let groups = config.groups().len();
+    let listener = bind(&host, port).await?;
+    tracing::info!(
+        "switchyard {} listening on http://{} with {groups} model groups from {}",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr().map_err(|e| e.to_string())?,
+        path.display()
+    );
+    switchyard::server::serve(config, listener)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn check(path: &std::path::Path) -> ExitCode {
+    match config::load_file(path) {
+        Err(errors) => {
+            eprint!("{errors}");
+            ExitCode::FAILURE
+        }
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                println!("warning: {w}");
+            }
+            print!("{}", config::describe(&loaded.config));
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Serving a gateway on a socket until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+
+use crate::api::{self, Gateway};
+use crate::config::Config;
+
+/// Serves until the process is asked to stop; in-flight requests finish.
+pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()> {
+    let app = api::routes(Arc::new(Gateway::new(config)));
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+/// Starts serving in the background on an already bound listener; for tests
+/// and embedding.
+pub fn spawn(
+    config: Config,
+    listener: TcpListener,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    tokio::spawn(serve(config, listener))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests over real HTTP on loopback, in one test binary.
+
+mod support;
+
+mod bad_input;
+mod chat;
+mod cli;
+mod config_check;
+mod embeddings;
+mod sdk;
+mod streaming;
+mod upstream_errors;
