@@ -29,11 +29,7 @@ pub struct Transport {
 
 impl Transport {
     pub fn new() -> Transport {
-        static PROVIDER: Once = Once::new();
-        PROVIDER.call_once(|| {
-            // Another part of the process may have installed one already.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        });
+        install_tls_provider();
         let client = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(256)
@@ -73,6 +69,16 @@ impl Transport {
             body: Box::pin(body),
         })
     }
+}
+
+/// rustls needs a process-wide crypto provider before any client is built:
+/// ring (it builds without cmake). Safe to call more than once.
+pub fn install_tls_provider() {
+    static PROVIDER: Once = Once::new();
+    PROVIDER.call_once(|| {
+        // Another part of the process may have installed one already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 impl Default for Transport {

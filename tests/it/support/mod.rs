@@ -73,8 +73,16 @@ impl Drop for Gateway {
     }
 }
 
+/// One client per test thread (each test has its own runtime, and pooled
+/// connections must not outlive theirs); building one loads the CA roots.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    thread_local! {
+        static CLIENT: reqwest::Client = {
+            switchyard::transport::install_tls_provider();
+            reqwest::Client::builder().no_proxy().build().unwrap()
+        };
+    }
+    CLIENT.with(Clone::clone)
 }
 
 pub async fn read_json(response: reqwest::Response) -> (u16, HeaderMap, Value) {
