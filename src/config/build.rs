@@ -133,8 +133,10 @@ pub fn build(
     }
 
     if !f.errors.is_empty() {
+        f.errors.sort_by_key(|d| d.line);
         return Err(ConfigErrors(f.errors));
     }
+    f.warnings.sort_by_key(|d| d.line);
     Ok(Loaded {
         config: Config {
             source: file.to_string(),
@@ -222,6 +224,8 @@ fn deployment(
         }
     };
     let params_path = format!("{path}.litellm_params");
+    // A missing key is reported at the line of the mapping it belongs in.
+    let params_line = key_line(item, "litellm_params").unwrap_or(item.line);
     let params = match item.get("litellm_params") {
         Some(
             node @ Node {
@@ -242,7 +246,7 @@ fn deployment(
         Some(node) => provider_and_model(node, &key("model"), f)?,
         None => {
             f.error(
-                params.line,
+                params_line,
                 &key("model"),
                 "is required (provider/model, e.g. openai/gpt-4o)",
             );
@@ -259,7 +263,7 @@ fn deployment(
             Some(base) => base.trim_end_matches('/').to_string(),
             None => {
                 f.error(
-                    params.line,
+                    params_line,
                     &key("api_base"),
                     format!("is required for {}/ models", provider.prefix()),
                 );
@@ -448,6 +452,16 @@ fn stable_id(group: &str, params: &Value) -> String {
     h.update([0]);
     h.update(params.to_string().as_bytes());
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn key_line(map: &Node, key: &str) -> Option<usize> {
+    match &map.kind {
+        Kind::Map(entries) => entries
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, line, _)| *line),
+        _ => None,
+    }
 }
 
 fn string(node: &Node, key: &str, f: &mut Findings) -> Option<String> {

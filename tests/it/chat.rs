@@ -15,7 +15,11 @@ fn openai_entry(name: &str, model: &str, upstream: &Upstream, extra: &str) -> St
 
 #[tokio::test]
 async fn forwards_the_body_untouched_and_returns_the_upstream_answer() {
-    let up = Upstream::openai("sk-upstream-secret", script(|_| Reply::Json(200, completion("gpt-4o-2024-08-06", "Hi!")))).await;
+    let up = Upstream::openai(
+        "sk-upstream-secret",
+        script(|_| Reply::Json(200, completion("gpt-4o-2024-08-06", "Hi!"))),
+    )
+    .await;
     let gw = Gateway::with_models(&openai_entry("my-gpt", "openai/gpt-4o", &up, "")).await;
     let request = json!({
         "model": "my-gpt",
@@ -36,35 +40,74 @@ async fn forwards_the_body_untouched_and_returns_the_upstream_answer() {
     assert_eq!(body, completion("gpt-4o-2024-08-06", "Hi!"));
     assert_eq!(headers["x-litellm-model-group"], "my-gpt");
     assert_eq!(headers["content-type"], "application/json");
-    for name in ["x-litellm-model-id", "x-litellm-response-duration-ms", "x-litellm-overhead-duration-ms", "x-litellm-call-id"] {
+    for name in [
+        "x-litellm-model-id",
+        "x-litellm-response-duration-ms",
+        "x-litellm-overhead-duration-ms",
+        "x-litellm-call-id",
+    ] {
         assert!(headers.contains_key(name), "missing {name}");
     }
-    let duration: f64 = headers["x-litellm-response-duration-ms"].to_str().unwrap().parse().unwrap();
-    let overhead: f64 = headers["x-litellm-overhead-duration-ms"].to_str().unwrap().parse().unwrap();
-    assert!(overhead >= 0.0 && overhead <= duration, "{overhead} vs {duration}");
+    let duration: f64 = headers["x-litellm-response-duration-ms"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let overhead: f64 = headers["x-litellm-overhead-duration-ms"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        overhead >= 0.0 && overhead <= duration,
+        "{overhead} vs {duration}"
+    );
 
     let got = up.last();
     assert_eq!(got.path, "/v1/chat/completions");
     assert_eq!(got.headers["authorization"], "Bearer sk-upstream-secret");
     let mut expected = request.clone();
     expected["model"] = json!("gpt-4o");
-    assert_eq!(got.body, expected, "everything but the model name must arrive untouched");
-    assert!(!got.headers.contains_key("x-api-key"), "the client's key must not be forwarded");
+    assert_eq!(
+        got.body, expected,
+        "everything but the model name must arrive untouched"
+    );
+    assert!(
+        !got.headers.contains_key("x-api-key"),
+        "the client's key must not be forwarded"
+    );
 }
 
 #[tokio::test]
 async fn deployment_defaults_apply_only_where_the_request_is_silent() {
-    let up = Upstream::openai("sk-upstream-secret", script(|_| Reply::Json(200, completion("m", "ok")))).await;
-    let extra = "    temperature: 0.1\n    max_tokens: 55\n    extra_headers:\n      x-tenant: acme\n";
+    let up = Upstream::openai(
+        "sk-upstream-secret",
+        script(|_| Reply::Json(200, completion("m", "ok"))),
+    )
+    .await;
+    let extra =
+        "    temperature: 0.1\n    max_tokens: 55\n    extra_headers:\n      x-tenant: acme\n";
     let gw = Gateway::with_models(&openai_entry("m", "openai/m", &up, extra)).await;
     let msgs = json!([{"role": "user", "content": "hi"}]);
-    gw.post("/v1/chat/completions", &json!({"model": "m", "messages": msgs, "temperature": 0.9})).await;
+    gw.post(
+        "/v1/chat/completions",
+        &json!({"model": "m", "messages": msgs, "temperature": 0.9}),
+    )
+    .await;
     let got = up.last();
     assert_eq!(got.body["temperature"], json!(0.9));
     assert_eq!(got.body["max_tokens"], json!(55));
     assert_eq!(got.headers["x-tenant"], "acme");
-    gw.post("/chat/completions", &json!({"model": "m", "messages": msgs})).await;
-    assert_eq!(up.last().body["temperature"], json!(0.1), "also served without the /v1 prefix");
+    gw.post(
+        "/chat/completions",
+        &json!({"model": "m", "messages": msgs}),
+    )
+    .await;
+    assert_eq!(
+        up.last().body["temperature"],
+        json!(0.1),
+        "also served without the /v1 prefix"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +120,11 @@ async fn tools_and_tool_results_pass_through() {
         "usage": {"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30}
     });
     let reply = answer.clone();
-    let up = Upstream::openai("sk-upstream-secret", script(move |_| Reply::Json(200, reply.clone()))).await;
+    let up = Upstream::openai(
+        "sk-upstream-secret",
+        script(move |_| Reply::Json(200, reply.clone())),
+    )
+    .await;
     let gw = Gateway::with_models(&openai_entry("gpt", "openai/gpt-4o", &up, "")).await;
     let request = json!({
         "model": "gpt",
@@ -98,13 +145,23 @@ async fn tools_and_tool_results_pass_through() {
 
 #[tokio::test]
 async fn azure_uses_its_deployment_url_api_version_and_api_key_header() {
-    let up = Upstream::azure("azure-secret", "my-gpt4o", script(|_| Reply::Json(200, completion("gpt-4o", "from azure")))).await;
+    let up = Upstream::azure(
+        "azure-secret",
+        "my-gpt4o",
+        script(|_| Reply::Json(200, completion("gpt-4o", "from azure"))),
+    )
+    .await;
     let entry = format!(
         "- model_name: az\n  litellm_params:\n    model: azure/my-gpt4o\n    api_base: {}\n    api_key: azure-secret\n    api_version: \"2024-10-21\"\n",
         up.api_base
     );
     let gw = Gateway::with_models(&entry).await;
-    let (status, _, body) = gw.post("/v1/chat/completions", &json!({"model": "az", "messages": [{"role": "user", "content": "hi"}]})).await;
+    let (status, _, body) = gw
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": "az", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["choices"][0]["message"]["content"], "from azure");
     let got = up.last();
@@ -116,13 +173,23 @@ async fn azure_uses_its_deployment_url_api_version_and_api_key_header() {
 
 #[tokio::test]
 async fn azure_errors_keep_their_status_and_message() {
-    let up = Upstream::azure("azure-secret", "real-deployment", script(|_| Reply::Json(200, completion("x", "never")))).await;
+    let up = Upstream::azure(
+        "azure-secret",
+        "real-deployment",
+        script(|_| Reply::Json(200, completion("x", "never"))),
+    )
+    .await;
     let entry = format!(
         "- model_name: az\n  litellm_params:\n    model: azure/missing-deployment\n    api_base: {}\n    api_key: azure-secret\n",
         up.api_base
     );
     let gw = Gateway::with_models(&entry).await;
-    let (status, _, body) = gw.post("/v1/chat/completions", &json!({"model": "az", "messages": [{"role": "user", "content": "hi"}]})).await;
+    let (status, _, body) = gw
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": "az", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
     assert_eq!(status, 404);
     let e = crate::support::error_of(&body);
     assert_eq!(e["code"], "DeploymentNotFound");
@@ -140,7 +207,12 @@ async fn weights_balance_a_model_group() {
     let gw = Gateway::with_models(&entries).await;
     let mut to_a = 0;
     for _ in 0..200 {
-        let (status, headers, _) = gw.post("/v1/chat/completions", &json!({"model": "g", "messages": [{"role": "user", "content": "x"}]})).await;
+        let (status, headers, _) = gw
+            .post(
+                "/v1/chat/completions",
+                &json!({"model": "g", "messages": [{"role": "user", "content": "x"}]}),
+            )
+            .await;
         assert_eq!(status, 200);
         if headers["x-litellm-model-id"] == "dep-a" {
             to_a += 1;
@@ -149,12 +221,19 @@ async fn weights_balance_a_model_group() {
     assert_eq!(to_a + b.requests().len(), 200);
     assert_eq!(to_a, a.requests().len());
     // 9:1 split: with 200 draws, fewer than 150 to A happens with p < 1e-6.
-    assert!((150..200).contains(&to_a), "{to_a} of 200 went to the weight-9 deployment");
+    assert!(
+        (150..200).contains(&to_a),
+        "{to_a} of 200 went to the weight-9 deployment"
+    );
 }
 
 #[tokio::test]
 async fn openai_compatible_providers_use_their_base_and_bearer_auth() {
-    let up = Upstream::openai("k", script(|r| Reply::Json(200, completion(r.body["model"].as_str().unwrap(), "ok")))).await;
+    let up = Upstream::openai(
+        "k",
+        script(|r| Reply::Json(200, completion(r.body["model"].as_str().unwrap(), "ok"))),
+    )
+    .await;
     let mut entries = String::new();
     for provider in ["mistral", "deepseek", "groq", "together_ai", "hosted_vllm"] {
         entries.push_str(&format!(
@@ -174,21 +253,64 @@ async fn openai_compatible_providers_use_their_base_and_bearer_auth() {
 #[tokio::test]
 async fn models_and_health() {
     let gw = Gateway::with_models("- model_name: a\n  litellm_params: {model: mock/a}\n- model_name: b\n  litellm_params: {model: mock/b}\n- model_name: a\n  litellm_params: {model: mock/a2}\n").await;
-    let (status, _, body) = read_json(client().get(gw.url("/v1/models")).bearer_auth(MASTER_KEY).send().await.unwrap()).await;
+    let (status, _, body) = read_json(
+        client()
+            .get(gw.url("/v1/models"))
+            .bearer_auth(MASTER_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["object"], "list");
-    let ids: Vec<&str> = body["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["a", "b"]);
     assert_eq!(body["data"][0]["object"], "model");
     assert!(body["data"][0]["created"].is_u64() && body["data"][0]["owned_by"].is_string());
-    let (status, _, one) = read_json(client().get(gw.url("/models/b")).bearer_auth(MASTER_KEY).send().await.unwrap()).await;
+    let (status, _, one) = read_json(
+        client()
+            .get(gw.url("/models/b"))
+            .bearer_auth(MASTER_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, one["id"].as_str()), (200, Some("b")));
-    let (status, _, _) = read_json(client().get(gw.url("/v1/models/zzz")).bearer_auth(MASTER_KEY).send().await.unwrap()).await;
+    let (status, _, _) = read_json(
+        client()
+            .get(gw.url("/v1/models/zzz"))
+            .bearer_auth(MASTER_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 404);
     let (status, _, _) = read_json(client().get(gw.url("/v1/models")).send().await.unwrap()).await;
     assert_eq!(status, 401, "listing models needs a key");
-    let (status, _, live) = read_json(client().get(gw.url("/health/liveliness")).send().await.unwrap()).await;
+    let (status, _, live) = read_json(
+        client()
+            .get(gw.url("/health/liveliness"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, live), (200, json!("I'm alive!")));
-    let (status, _, ready) = read_json(client().get(gw.url("/health/readiness")).send().await.unwrap()).await;
+    let (status, _, ready) = read_json(
+        client()
+            .get(gw.url("/health/readiness"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, ready["status"].as_str()), (200, Some("healthy")));
 }

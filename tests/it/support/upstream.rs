@@ -56,6 +56,9 @@ struct Shared {
     /// gateway (or its client) went away mid-stream.
     streams_cut: AtomicUsize,
     streams_finished: AtomicUsize,
+    /// Requests whose handler was dropped before it answered: the caller
+    /// closed the connection while the upstream was still "thinking".
+    abandoned: AtomicUsize,
 }
 
 pub struct Upstream {
@@ -92,6 +95,7 @@ impl Upstream {
             recorded: Mutex::new(Vec::new()),
             streams_cut: AtomicUsize::new(0),
             streams_finished: AtomicUsize::new(0),
+            abandoned: AtomicUsize::new(0),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -118,6 +122,10 @@ impl Upstream {
 
     pub fn streams_cut(&self) -> usize {
         self.shared.streams_cut.load(Ordering::SeqCst)
+    }
+
+    pub fn abandoned(&self) -> usize {
+        self.shared.abandoned.load(Ordering::SeqCst)
     }
 
     pub fn streams_finished(&self) -> usize {
@@ -226,7 +234,21 @@ async fn handle(
     };
     s.recorded.lock().unwrap().push(recorded.clone());
     let reply = (s.script)(&recorded);
-    render(reply, s.clone()).await
+    let mut guard = Unanswered(Some(s.clone()));
+    let response = render(reply, s.clone()).await;
+    guard.0 = None;
+    response
+}
+
+/// Counts a handler dropped before it produced its response.
+struct Unanswered(Option<Arc<Shared>>);
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some(s) = &self.0 {
+            s.abandoned.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 async fn render(reply: Reply, s: Arc<Shared>) -> Response {
