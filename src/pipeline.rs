@@ -45,12 +45,7 @@ async fn run(
 
     let mut last_error = None;
     for deployment in &plan.attempts {
-        let outcome = if request.stream {
-            attempt_stream(gw, deployment, &request).await
-        } else {
-            attempt_body(gw, deployment, &request).await
-        };
-        match outcome {
+        match attempt(gw, deployment, &request).await {
             Ok(answer) => return Ok(respond(answer, deployment, &plan.group, started)),
             Err(e) => {
                 let retryable = e.class.is_retryable();
@@ -74,7 +69,9 @@ struct Answer {
     upstream_time: Duration,
 }
 
-async fn attempt_body(
+/// One try against one deployment: encode, send, and read the body or open
+/// the stream.
+async fn attempt(
     gw: &Gateway,
     d: &Deployment,
     request: &ApiRequest,
@@ -82,6 +79,27 @@ async fn attempt_body(
     let dialect = d.provider.dialect();
     let upstream_request = dialect.encode(d, request)?;
     let sent = Instant::now();
+    if request.stream {
+        // stream_timeout bounds each wait: for the head, and between chunks.
+        let wait = d.stream_timeout;
+        let response = tokio::time::timeout(wait, gw.transport.send(d, upstream_request))
+            .await
+            .map_err(|_| timed_out("stream_timeout", wait))??;
+        let upstream_time = sent.elapsed();
+        if !response.status.is_success() {
+            let bytes = tokio::time::timeout(wait, transport::collect(response.body))
+                .await
+                .map_err(|_| timed_out("stream_timeout", wait))??;
+            return Err(dialect.decode_error(response.status, &response.headers, &bytes));
+        }
+        let events = relay(response.body, dialect.stream_decoder(request.op), wait);
+        return Ok(Answer {
+            body: Body::from_stream(events),
+            streaming: true,
+            upstream_time,
+        });
+    }
+    // timeout bounds the whole exchange.
     let exchange = async {
         let response = gw.transport.send(d, upstream_request).await?;
         let bytes = transport::collect(response.body).await?;
@@ -97,33 +115,6 @@ async fn attempt_body(
         body: Body::from(bytes),
         streaming: false,
         upstream_time: sent.elapsed(),
-    })
-}
-
-async fn attempt_stream(
-    gw: &Gateway,
-    d: &Deployment,
-    request: &ApiRequest,
-) -> Result<Answer, ProviderError> {
-    let dialect = d.provider.dialect();
-    let upstream_request = dialect.encode(d, request)?;
-    let sent = Instant::now();
-    let wait = d.stream_timeout;
-    let response = tokio::time::timeout(wait, gw.transport.send(d, upstream_request))
-        .await
-        .map_err(|_| timed_out("stream_timeout", wait))??;
-    let upstream_time = sent.elapsed();
-    if !response.status.is_success() {
-        let bytes = tokio::time::timeout(wait, transport::collect(response.body))
-            .await
-            .map_err(|_| timed_out("stream_timeout", wait))??;
-        return Err(dialect.decode_error(response.status, &response.headers, &bytes));
-    }
-    let events = relay(response.body, dialect.stream_decoder(request.op), wait);
-    Ok(Answer {
-        body: Body::from_stream(events),
-        streaming: true,
-        upstream_time,
     })
 }
 

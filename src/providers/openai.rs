@@ -160,16 +160,13 @@ impl StreamDecoder for PassThrough {
                 out.push(Bytes::from_static(b"data: [DONE]\n\n"));
                 continue;
             }
-            if ev.name.as_deref() == Some("error") || data.contains("\"error\"") {
-                if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(data)
-                    && obj.contains_key("error")
-                {
-                    return Err(decode_error(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        &HeaderMap::new(),
-                        data.as_bytes(),
-                    ));
-                }
+            // Cheap test first: only a chunk naming "error" is parsed.
+            if (ev.name.as_deref() == Some("error") || data.contains("\"error\""))
+                && let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(data)
+                && obj.contains_key("error")
+            {
+                let status = StatusCode::INTERNAL_SERVER_ERROR;
+                return Err(decode_error(status, &HeaderMap::new(), data.as_bytes()));
             }
             let mut event = Vec::with_capacity(data.len() + 8);
             event.extend_from_slice(b"data: ");
