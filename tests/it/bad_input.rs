@@ -186,14 +186,7 @@ async fn a_body_over_the_limit_is_413() {
 #[tokio::test]
 async fn unknown_routes_are_404_in_openai_shape() {
     let (_up, gw) = setup().await;
-    let (status, _, body) = read_json(
-        client()
-            .get(gw.url("/v1/nothing-here"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _, body) = gw.get("/v1/nothing-here", None).await;
     assert_eq!(status, 404);
     error_of(&body);
 }

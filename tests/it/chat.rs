@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::support::upstream::{Reply, Upstream, completion, script};
-use crate::support::{Gateway, MASTER_KEY, client, read_json};
+use crate::support::{Gateway, MASTER_KEY};
 
 fn openai_entry(name: &str, model: &str, upstream: &Upstream, extra: &str) -> String {
     format!(
@@ -253,15 +253,8 @@ async fn openai_compatible_providers_use_their_base_and_bearer_auth() {
 #[tokio::test]
 async fn models_and_health() {
     let gw = Gateway::with_models("- model_name: a\n  litellm_params: {model: mock/a}\n- model_name: b\n  litellm_params: {model: mock/b}\n- model_name: a\n  litellm_params: {model: mock/a2}\n").await;
-    let (status, _, body) = read_json(
-        client()
-            .get(gw.url("/v1/models"))
-            .bearer_auth(MASTER_KEY)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let key = Some(MASTER_KEY);
+    let (status, _, body) = gw.get("/v1/models", key).await;
     assert_eq!(status, 200);
     assert_eq!(body["object"], "list");
     let ids: Vec<&str> = body["data"]
@@ -273,44 +266,16 @@ async fn models_and_health() {
     assert_eq!(ids, ["a", "b"]);
     assert_eq!(body["data"][0]["object"], "model");
     assert!(body["data"][0]["created"].is_u64() && body["data"][0]["owned_by"].is_string());
-    let (status, _, one) = read_json(
-        client()
-            .get(gw.url("/models/b"))
-            .bearer_auth(MASTER_KEY)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _, one) = gw.get("/models/b", key).await;
     assert_eq!((status, one["id"].as_str()), (200, Some("b")));
-    let (status, _, _) = read_json(
-        client()
-            .get(gw.url("/v1/models/zzz"))
-            .bearer_auth(MASTER_KEY)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _, _) = read_json(client().get(gw.url("/v1/models")).send().await.unwrap()).await;
-    assert_eq!(status, 401, "listing models needs a key");
-    let (status, _, live) = read_json(
-        client()
-            .get(gw.url("/health/liveliness"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    assert_eq!(gw.get("/v1/models/zzz", key).await.0, 404);
+    assert_eq!(
+        gw.get("/v1/models", None).await.0,
+        401,
+        "listing models needs a key"
+    );
+    let (status, _, live) = gw.get("/health/liveliness", None).await;
     assert_eq!((status, live), (200, json!("I'm alive!")));
-    let (status, _, ready) = read_json(
-        client()
-            .get(gw.url("/health/readiness"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _, ready) = gw.get("/health/readiness", None).await;
     assert_eq!((status, ready["status"].as_str()), (200, Some("healthy")));
 }

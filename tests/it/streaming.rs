@@ -16,6 +16,10 @@ fn entry(up: &Upstream, extra: &str) -> String {
     )
 }
 
+fn stream_request() -> Value {
+    json!({"model": "s", "stream": true, "messages": [{"role": "user", "content": "x"}]})
+}
+
 fn text_chunks(with_usage: bool) -> Vec<Value> {
     let mut chunks = vec![
         chunk("gpt-4o", json!({"role": "assistant", "content": ""}), None),
@@ -158,15 +162,7 @@ async fn chunks_reach_the_client_before_the_upstream_finishes() {
     let up = Upstream::openai("k", script(move |_| Reply::Chunks(pieces.clone()))).await;
     let gw = Gateway::with_models(&entry(&up, "")).await;
     let started = Instant::now();
-    let response = client()
-        .post(gw.url("/v1/chat/completions"))
-        .bearer_auth(MASTER_KEY)
-        .json(
-            &json!({"model": "s", "stream": true, "messages": [{"role": "user", "content": "x"}]}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = gw.send("/v1/chat/completions", &stream_request()).await;
     let mut stream = response.bytes_stream();
     let piece = stream.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&piece).contains("early"));
@@ -279,15 +275,7 @@ async fn a_client_that_disconnects_cancels_the_upstream_stream() {
         .collect();
     let up = Upstream::openai("k", script(move |_| Reply::Chunks(pieces.clone()))).await;
     let gw = Gateway::with_models(&entry(&up, "")).await;
-    let response = client()
-        .post(gw.url("/v1/chat/completions"))
-        .bearer_auth(MASTER_KEY)
-        .json(
-            &json!({"model": "s", "stream": true, "messages": [{"role": "user", "content": "x"}]}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = gw.send("/v1/chat/completions", &stream_request()).await;
     let mut stream = response.bytes_stream();
     stream.next().await.unwrap().unwrap();
     drop(stream);

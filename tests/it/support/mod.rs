@@ -40,30 +40,37 @@ impl Gateway {
         format!("http://{}{path}", self.addr)
     }
 
-    /// POSTs JSON with the master key and returns status, headers and JSON body.
-    pub async fn post(&self, path: &str, body: &Value) -> (u16, HeaderMap, Value) {
-        let response = client()
+    /// Sends JSON with the master key; the response is the caller's to read.
+    pub async fn send(&self, path: &str, body: &Value) -> reqwest::Response {
+        client()
             .post(self.url(path))
             .bearer_auth(MASTER_KEY)
             .json(body)
             .send()
             .await
-            .unwrap();
-        read_json(response).await
+            .unwrap()
+    }
+
+    /// POSTs JSON with the master key and returns status, headers and JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, HeaderMap, Value) {
+        read_json(self.send(path, body).await).await
     }
 
     /// POSTs a streaming request and returns status, headers and the raw body.
     pub async fn post_stream(&self, path: &str, body: &Value) -> (u16, HeaderMap, String) {
-        let response = client()
-            .post(self.url(path))
-            .bearer_auth(MASTER_KEY)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
+        let response = self.send(path, body).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         (status, headers, response.text().await.unwrap())
+    }
+
+    /// GETs with the given key (none: no auth header) and reads JSON.
+    pub async fn get(&self, path: &str, key: Option<&str>) -> (u16, HeaderMap, Value) {
+        let mut request = client().get(self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        read_json(request.send().await.unwrap()).await
     }
 }
 
