@@ -15,7 +15,7 @@ use crate::api::error::ApiError;
 use crate::api::wire::ApiRequest;
 use crate::api::{Gateway, body};
 use crate::config::Deployment;
-use crate::providers::{FailureClass, Operation, ProviderError};
+use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
 use crate::transport;
 
@@ -77,7 +77,8 @@ async fn attempt(
     request: &ApiRequest,
 ) -> Result<Answer, ProviderError> {
     let dialect = d.provider.dialect();
-    let upstream_request = dialect.encode(d, request)?;
+    let credentials = providers::credentials(&gw.transport, d).await?;
+    let upstream_request = dialect.encode(d, request, &credentials)?;
     let sent = Instant::now();
     if request.stream {
         // stream_timeout bounds each wait: for the head, and between chunks.
@@ -92,7 +93,7 @@ async fn attempt(
                 .map_err(|_| timed_out("stream_timeout", wait))??;
             return Err(dialect.decode_error(response.status, &response.headers, &bytes));
         }
-        let events = relay(response.body, dialect.stream_decoder(request.op), wait);
+        let events = relay(response.body, dialect.stream_decoder(d, request), wait);
         return Ok(Answer {
             body: Body::from_stream(events),
             streaming: true,
@@ -106,7 +107,7 @@ async fn attempt(
         if !response.status.is_success() {
             return Err(dialect.decode_error(response.status, &response.headers, &bytes));
         }
-        dialect.decode_body(request.op, bytes)
+        dialect.decode_body(d, request, bytes)
     };
     let bytes = tokio::time::timeout(d.timeout, exchange)
         .await

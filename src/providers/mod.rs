@@ -3,7 +3,9 @@
 //! request, and from the upstream body, stream bytes or error back. The one
 //! shared transport (`crate::transport`) sends them all.
 
+pub mod anthropic;
 pub mod error;
+pub mod gemini;
 pub mod mock;
 pub mod openai;
 pub mod sse;
@@ -30,6 +32,13 @@ pub struct UpstreamRequest {
     pub body: Bytes,
 }
 
+/// Credentials fetched for one attempt before it is encoded (e.g. Vertex
+/// AI's OAuth2 access token); empty for providers with static keys.
+#[derive(Default)]
+pub struct Credentials {
+    pub bearer: Option<String>,
+}
+
 /// One upstream dialect.
 pub trait Dialect: Send + Sync {
     /// The HTTP request that asks `deployment` for `request`.
@@ -37,13 +46,31 @@ pub trait Dialect: Send + Sync {
         &self,
         deployment: &Deployment,
         request: &ApiRequest,
+        credentials: &Credentials,
     ) -> Result<UpstreamRequest, ProviderError>;
     /// A successful non-streaming body, as an OpenAI-schema JSON body.
-    fn decode_body(&self, op: Operation, body: Bytes) -> Result<Bytes, ProviderError>;
-    /// Translates a streamed response, chunk by chunk.
-    fn stream_decoder(&self, op: Operation) -> Box<dyn StreamDecoder>;
+    fn decode_body(
+        &self,
+        deployment: &Deployment,
+        request: &ApiRequest,
+        body: Bytes,
+    ) -> Result<Bytes, ProviderError>;
+    /// Translates a streamed response, chunk by chunk, into OpenAI chunks.
+    fn stream_decoder(
+        &self,
+        deployment: &Deployment,
+        request: &ApiRequest,
+    ) -> Box<dyn StreamDecoder>;
     /// An upstream error response, classified once here.
     fn decode_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ProviderError;
+}
+
+/// Fetches what `deployment` needs beyond its static configuration.
+pub async fn credentials(
+    _transport: &crate::transport::Transport,
+    _deployment: &Deployment,
+) -> Result<Credentials, ProviderError> {
+    Ok(Credentials::default())
 }
 
 /// Turns upstream stream bytes into OpenAI SSE events (`data: …\n\n`).
@@ -63,6 +90,9 @@ pub enum ProviderKind {
     Groq,
     TogetherAi,
     HostedVllm,
+    Anthropic,
+    Gemini,
+    VertexAi,
     Mock,
 }
 
@@ -74,20 +104,14 @@ const KINDS: &[(&str, ProviderKind)] = &[
     ("groq", ProviderKind::Groq),
     ("together_ai", ProviderKind::TogetherAi),
     ("hosted_vllm", ProviderKind::HostedVllm),
+    ("anthropic", ProviderKind::Anthropic),
+    ("gemini", ProviderKind::Gemini),
+    ("vertex_ai", ProviderKind::VertexAi),
     ("mock", ProviderKind::Mock),
 ];
 
 /// Providers LiteLLM configs name that later work adds.
-const PLANNED: &[&str] = &[
-    "anthropic",
-    "gemini",
-    "vertex_ai",
-    "bedrock",
-    "cohere",
-    "cohere_chat",
-    "ollama",
-    "ollama_chat",
-];
+const PLANNED: &[&str] = &["bedrock", "cohere", "cohere_chat", "ollama", "ollama_chat"];
 
 /// Azure OpenAI's current GA data-plane version, used when none is configured.
 pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
@@ -120,8 +144,11 @@ impl ProviderKind {
             ProviderKind::DeepSeek => Some("https://api.deepseek.com"),
             ProviderKind::Groq => Some("https://api.groq.com/openai/v1"),
             ProviderKind::TogetherAi => Some("https://api.together.xyz/v1"),
+            ProviderKind::Anthropic => Some("https://api.anthropic.com"),
+            ProviderKind::Gemini => Some("https://generativelanguage.googleapis.com"),
             ProviderKind::Mock => Some(mock::API_BASE),
-            ProviderKind::Azure | ProviderKind::HostedVllm => None,
+            // Vertex AI's endpoint depends on vertex_location.
+            ProviderKind::Azure | ProviderKind::HostedVllm | ProviderKind::VertexAi => None,
         }
     }
 
@@ -132,6 +159,9 @@ impl ProviderKind {
     pub fn dialect(self) -> &'static dyn Dialect {
         match self {
             ProviderKind::Azure => &openai::AZURE,
+            ProviderKind::Anthropic => &anthropic::ANTHROPIC,
+            ProviderKind::Gemini => &gemini::GEMINI,
+            ProviderKind::VertexAi => &gemini::VERTEX,
             _ => &openai::OPENAI,
         }
     }

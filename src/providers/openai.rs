@@ -12,7 +12,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::sse::SseSplitter;
-use super::{Dialect, FailureClass, Operation, ProviderError, StreamDecoder, UpstreamRequest};
+use super::{
+    Credentials, Dialect, FailureClass, Operation, ProviderError, StreamDecoder, UpstreamRequest,
+};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
 
@@ -42,6 +44,7 @@ impl Dialect for OpenAi {
         &self,
         d: &Deployment,
         request: &ApiRequest,
+        _credentials: &Credentials,
     ) -> Result<UpstreamRequest, ProviderError> {
         let mut headers = HeaderMap::with_capacity(4 + d.extra_headers.len());
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -102,11 +105,16 @@ impl Dialect for OpenAi {
         })
     }
 
-    fn decode_body(&self, _op: Operation, body: Bytes) -> Result<Bytes, ProviderError> {
+    fn decode_body(
+        &self,
+        _d: &Deployment,
+        _request: &ApiRequest,
+        body: Bytes,
+    ) -> Result<Bytes, ProviderError> {
         Ok(body)
     }
 
-    fn stream_decoder(&self, _op: Operation) -> Box<dyn StreamDecoder> {
+    fn stream_decoder(&self, _d: &Deployment, _request: &ApiRequest) -> Box<dyn StreamDecoder> {
         Box::new(PassThrough {
             sse: SseSplitter::default(),
             done: false,

@@ -2,11 +2,14 @@
 
 mod support;
 
+mod anthropic;
 mod bad_input;
 mod chat;
 mod cli;
 mod config_check;
 mod embeddings;
+mod gemini;
+mod messages;
 mod sdk;
 mod streaming;
 mod upstream_errors;

@@ -1,6 +1,8 @@
 //! Test support: the gateway served in-process on a loopback port, and
 //! upstream mocks that follow each provider's documented HTTP API.
 
+pub mod anthropic_api;
+pub mod google_api;
 pub mod upstream;
 
 use std::net::SocketAddr;
