@@ -55,10 +55,19 @@ fn require_installed(path: &Path, what: &str) {
     );
 }
 
-/// Runs `program args…` against a fresh gateway and asserts it succeeds,
-/// showing its output either way.
-async fn run_against_gateway(mut command: Command, what: &str) {
-    let gw = Gateway::with_models(MODELS).await;
+/// The venv's Python running `tests/sdk/{script}`; other test modules use
+/// it for their own SDK scripts (e.g. the OpenAI SDK against other providers).
+pub fn python_script(script: &str) -> Command {
+    let python = sdk_dir().join("venv").join("bin").join("python");
+    require_installed(&python, "The Python SDK venv");
+    let mut command = Command::new(&python);
+    command.arg(repo().join("tests").join("sdk").join(script));
+    command
+}
+
+/// Runs `command` against `gw` (base URL and key in `SWITCHYARD_BASE_URL`
+/// and `SWITCHYARD_API_KEY`) and asserts it succeeds, showing its output.
+pub async fn run_against(gw: &Gateway, mut command: Command, what: &str) {
     command
         .current_dir(repo())
         .env("SWITCHYARD_BASE_URL", gw.url("/v1"))
@@ -108,11 +117,13 @@ async fn run_against_gateway(mut command: Command, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_python_sdk() {
-    let python = sdk_dir().join("venv").join("bin").join("python");
-    require_installed(&python, "The OpenAI Python SDK venv");
-    let mut command = Command::new(&python);
-    command.arg(repo().join("tests").join("sdk").join("openai_python.py"));
-    run_against_gateway(command, "the OpenAI Python SDK script").await;
+    let gw = Gateway::with_models(MODELS).await;
+    run_against(
+        &gw,
+        python_script("openai_python.py"),
+        "the OpenAI Python SDK script",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,5 +142,6 @@ async fn openai_node_sdk() {
         .arg(repo().join("tests").join("sdk").join("openai_node.mjs"))
         .env("SWITCHYARD_OPENAI_NODE_DIR", &node_dir)
         .env_remove("NODE_OPTIONS");
-    run_against_gateway(command, "the OpenAI Node SDK script (`node`)").await;
+    let gw = Gateway::with_models(MODELS).await;
+    run_against(&gw, command, "the OpenAI Node SDK script (`node`)").await;
 }
