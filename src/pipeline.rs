@@ -4,12 +4,16 @@
 //! → providers (encode → transport → decode) → [cost, telemetry: later]
 //! → response, streamed chunk by chunk.
 
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::Stream;
 
 use crate::api::error::ApiError;
 use crate::api::wire::ApiRequest;
@@ -19,34 +23,44 @@ use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
 use crate::transport;
 
-/// One client request, answered with exactly one response.
+/// One client request on an OpenAI route, answered with exactly one response.
 pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let mut response = run(&gw, op, &headers, body, started)
-        .await
-        .unwrap_or_else(IntoResponse::into_response);
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        response.headers_mut().insert(CALL_ID, id);
-    }
-    response
+    let outcome = async {
+        let _principal = gw.auth.authenticate(&headers)?;
+        let bytes = body::read(body, &headers, gw.config.max_request_bytes).await?;
+        let request = ApiRequest::parse(op, &bytes)?;
+        execute(&gw, &request).await
+    };
+    let response = match outcome.await {
+        Ok(Answer {
+            payload: Payload::Json(bytes),
+            meta,
+        }) => respond(Body::from(bytes), false, &meta, started),
+        Ok(Answer {
+            payload: Payload::Events(events),
+            meta,
+        }) => respond(Body::from_stream(events), true, &meta, started),
+        Err(e) => e.into_response(),
+    };
+    with_call_id(response)
 }
 
-async fn run(
-    gw: &Gateway,
-    op: Operation,
-    headers: &HeaderMap,
-    body: Body,
-    started: Instant,
-) -> Result<Response, ApiError> {
-    let _principal = gw.auth.authenticate(headers)?;
-    let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
-    let request = ApiRequest::parse(op, &bytes)?;
+/// Plans the request and runs the attempts until one answers. The answer
+/// is in the OpenAI schema; routes with another schema translate it.
+pub async fn execute(gw: &Gateway, request: &ApiRequest) -> Result<Answer, ApiError> {
     let plan = gw.router.plan(&request.model)?;
-
     let mut last_error = None;
     for deployment in &plan.attempts {
-        match attempt(gw, deployment, &request).await {
-            Ok(answer) => return Ok(respond(answer, deployment, &plan.group, started)),
+        match attempt(gw, deployment, request).await {
+            Ok((payload, upstream_time)) => {
+                let meta = Meta {
+                    deployment: deployment.clone(),
+                    group: plan.group,
+                    upstream_time,
+                };
+                return Ok(Answer { payload, meta });
+            }
             Err(e) => {
                 let retryable = e.class.is_retryable();
                 last_error = Some(without_secrets(e, deployment));
@@ -62,11 +76,25 @@ async fn run(
     ))
 }
 
-/// A successful upstream answer and how long the upstream took.
-struct Answer {
-    body: Body,
-    streaming: bool,
-    upstream_time: Duration,
+/// OpenAI SSE events (`data: …\n\n`), ending with `[DONE]` or an error event.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send>>;
+
+pub enum Payload {
+    /// A whole OpenAI JSON body.
+    Json(Bytes),
+    Events(EventStream),
+}
+
+/// Where an answer came from and how long the upstream took.
+pub struct Meta {
+    pub deployment: Arc<Deployment>,
+    pub group: String,
+    pub upstream_time: Duration,
+}
+
+pub struct Answer {
+    pub payload: Payload,
+    pub meta: Meta,
 }
 
 /// One try against one deployment: encode, send, and read the body or open
@@ -75,7 +103,7 @@ async fn attempt(
     gw: &Gateway,
     d: &Deployment,
     request: &ApiRequest,
-) -> Result<Answer, ProviderError> {
+) -> Result<(Payload, Duration), ProviderError> {
     let dialect = d.provider.dialect();
     let credentials = providers::credentials(&gw.transport, d).await?;
     let upstream_request = dialect.encode(d, request, &credentials)?;
@@ -94,11 +122,7 @@ async fn attempt(
             return Err(dialect.decode_error(response.status, &response.headers, &bytes));
         }
         let events = relay(response.body, dialect.stream_decoder(d, request), wait);
-        return Ok(Answer {
-            body: Body::from_stream(events),
-            streaming: true,
-            upstream_time,
-        });
+        return Ok((Payload::Events(Box::pin(events)), upstream_time));
     }
     // timeout bounds the whole exchange.
     let exchange = async {
@@ -112,11 +136,7 @@ async fn attempt(
     let bytes = tokio::time::timeout(d.timeout, exchange)
         .await
         .map_err(|_| timed_out("timeout", d.timeout))??;
-    Ok(Answer {
-        body: Body::from(bytes),
-        streaming: false,
-        upstream_time: sent.elapsed(),
-    })
+    Ok((Payload::Json(bytes), sent.elapsed()))
 }
 
 fn timed_out(setting: &str, limit: Duration) -> ProviderError {
@@ -147,31 +167,41 @@ const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group")
 const DURATION: HeaderName = HeaderName::from_static("x-litellm-response-duration-ms");
 const OVERHEAD: HeaderName = HeaderName::from_static("x-litellm-overhead-duration-ms");
 
-fn respond(answer: Answer, d: &Deployment, group: &str, started: Instant) -> Response {
+/// The response every route sends for an answer: 200, the content type and
+/// the `x-litellm-*` headers LiteLLM users' dashboards read.
+pub fn respond(body: Body, streaming: bool, meta: &Meta, started: Instant) -> Response {
     let total = started.elapsed();
-    let overhead = total.saturating_sub(answer.upstream_time);
-    let content_type = if answer.streaming {
+    let overhead = total.saturating_sub(meta.upstream_time);
+    let content_type = if streaming {
         "text/event-stream"
     } else {
         "application/json"
     };
-    let mut response = Response::new(answer.body);
+    let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if answer.streaming {
+    if streaming {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     let millis = |t: Duration| HeaderValue::from_str(&format!("{:.3}", t.as_secs_f64() * 1000.0));
     for (name, value) in [
-        (MODEL_ID, HeaderValue::from_str(&d.id)),
-        (MODEL_GROUP, HeaderValue::from_str(group)),
+        (MODEL_ID, HeaderValue::from_str(&meta.deployment.id)),
+        (MODEL_GROUP, HeaderValue::from_str(&meta.group)),
         (DURATION, millis(total)),
         (OVERHEAD, millis(overhead)),
     ] {
         if let Ok(v) = value {
             h.insert(name, v);
         }
+    }
+    response
+}
+
+/// Every response, success or error, carries a call id.
+pub fn with_call_id(mut response: Response) -> Response {
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        response.headers_mut().insert(CALL_ID, id);
     }
     response
 }

@@ -2,6 +2,7 @@
 
 pub mod body;
 pub mod error;
+mod messages;
 mod models;
 pub mod wire;
 
@@ -52,6 +53,11 @@ pub fn routes(gw: Arc<Gateway>) -> Routes {
         routes = routes
             .route(&format!("{prefix}/chat/completions"), post(chat))
             .route(&format!("{prefix}/embeddings"), post(embeddings))
+            .route(&format!("{prefix}/messages"), post(messages::create))
+            .route(
+                &format!("{prefix}/messages/count_tokens"),
+                post(messages::count_tokens),
+            )
             .route(&format!("{prefix}/models"), get(models::list))
             .route(
                 &format!("{prefix}/models/{{*model}}"),
