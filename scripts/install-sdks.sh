@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the official OpenAI SDKs that `cargo test --test it sdk` runs
-# against the gateway: the Python SDK into a venv at target/sdk/venv and the
-# Node SDK into target/sdk/node. Idempotent: an SDK already installed at the
-# pinned major version is left alone.
+# Installs the official SDKs that `cargo test --test it sdk` (and
+# `messages`) run against the gateway: the OpenAI and Anthropic Python SDKs
+# into a venv at target/sdk/venv and the OpenAI Node SDK into
+# target/sdk/node. Idempotent: an SDK already installed at the pinned major
+# version is left alone.
 #
 # Needs python3 and node/npm. On Debian, python3's venv module comes from
 # the python3-venv package; it is installed with apt-get when missing.
@@ -10,6 +11,8 @@ set -euo pipefail
 
 PY_SPEC='openai>=3,<4'
 PY_MAJOR=3
+ANTHROPIC_SPEC='anthropic>=2,<3'
+ANTHROPIC_MAJOR=2
 NODE_SPEC='openai@^7'
 NODE_MAJOR=7
 
@@ -48,6 +51,18 @@ else
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$PY_SPEC"
     say "python openai $("$venv/bin/python" -c 'import openai; print(openai.__version__)') installed in target/sdk/venv"
+fi
+
+# --- Anthropic Python SDK (same venv) ----------------------------------------
+if "$venv/bin/python" - "$ANTHROPIC_MAJOR" <<'PY' 2>/dev/null
+import sys, anthropic
+sys.exit(0 if anthropic.__version__.split(".")[0] == sys.argv[1] else 1)
+PY
+then
+    say "python anthropic $("$venv/bin/python" -c 'import anthropic; print(anthropic.__version__)') already installed"
+else
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$ANTHROPIC_SPEC"
+    say "python anthropic $("$venv/bin/python" -c 'import anthropic; print(anthropic.__version__)') installed in target/sdk/venv"
 fi
 
 # --- Node SDK ----------------------------------------------------------------

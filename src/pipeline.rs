@@ -21,6 +21,7 @@ use crate::api::{Gateway, body};
 use crate::config::Deployment;
 use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
+use crate::router::Plan;
 use crate::transport;
 
 /// One client request on an OpenAI route, answered with exactly one response.
@@ -50,6 +51,16 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
 /// is in the OpenAI schema; routes with another schema translate it.
 pub async fn execute(gw: &Gateway, request: &ApiRequest) -> Result<Answer, ApiError> {
     let plan = gw.router.plan(&request.model)?;
+    execute_plan(gw, plan, request).await
+}
+
+/// Runs the attempts of a plan made already: for routes that look at the
+/// plan first (`/v1/messages` passes Anthropic deployments through natively).
+pub async fn execute_plan(
+    gw: &Gateway,
+    plan: Plan,
+    request: &ApiRequest,
+) -> Result<Answer, ApiError> {
     let mut last_error = None;
     for deployment in &plan.attempts {
         match attempt(gw, deployment, request).await {
