@@ -40,6 +40,12 @@ impl Transport {
         Transport { client }
     }
 
+    /// The pooled client itself, for the few calls that are not an upstream
+    /// request (e.g. Vertex AI's OAuth2 token exchange).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// Sends the request and waits for the response head. Timeouts are the
     /// caller's: it knows whether it waits for a body or a stream.
     pub async fn send(

@@ -16,6 +16,7 @@ use super::{
     Config, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT, Deployment, Loaded, MockSettings, Secret,
 };
 use crate::providers::ProviderKind;
+use crate::providers::google_auth::GoogleCredentials;
 
 pub fn build(
     text: &str,
@@ -258,18 +259,21 @@ fn deployment(
             .get(k)
             .and_then(|n| resolved_string(n, &key(k), env, f))
     };
-    let api_base =
-        match text("api_base", f).or_else(|| provider.default_api_base().map(str::to_string)) {
-            Some(base) => base.trim_end_matches('/').to_string(),
-            None => {
-                f.error(
-                    params_line,
-                    &key("api_base"),
-                    format!("is required for {}/ models", provider.prefix()),
-                );
-                String::new()
-            }
-        };
+    let vertex = vertex_settings(params, &params_path, provider, env, f);
+    let api_base = match text("api_base", f)
+        .or_else(|| provider.default_api_base().map(str::to_string))
+        .or_else(|| vertex.default_api_base())
+    {
+        Some(base) => base.trim_end_matches('/').to_string(),
+        None => {
+            f.error(
+                params_line,
+                &key("api_base"),
+                format!("is required for {}/ models", provider.prefix()),
+            );
+            String::new()
+        }
+    };
     let api_key = text("api_key", f).map(Secret);
     let api_version =
         text("api_version", f).or_else(|| provider.default_api_version().map(str::to_string));
@@ -352,7 +356,136 @@ fn deployment(
         defaults,
         model_info,
         mock,
+        vertex_project: vertex.project,
+        vertex_location: vertex.location,
+        vertex_credentials: vertex.credentials,
     })
+}
+
+struct Vertex {
+    project: Option<String>,
+    location: Option<String>,
+    credentials: Option<Arc<GoogleCredentials>>,
+}
+
+impl Vertex {
+    /// Vertex AI's regional endpoint; `global` has no region prefix.
+    fn default_api_base(&self) -> Option<String> {
+        match self.location.as_deref()? {
+            "global" => Some("https://aiplatform.googleapis.com".into()),
+            location => Some(format!("https://{location}-aiplatform.googleapis.com")),
+        }
+    }
+}
+
+/// LiteLLM's default region for Vertex AI.
+const VERTEX_DEFAULT_LOCATION: &str = "us-central1";
+
+/// `vertex_project`, `vertex_location` and `vertex_credentials`: the
+/// credentials are a service-account (or authorized-user) JSON given inline,
+/// as a file path, or through `os.environ/…`; without them, the file named
+/// by GOOGLE_APPLICATION_CREDENTIALS.
+fn vertex_settings(
+    params: &Node,
+    path: &str,
+    provider: ProviderKind,
+    env: &Env,
+    f: &mut Findings,
+) -> Vertex {
+    let key = |k: &str| format!("{path}.{k}");
+    let none = Vertex {
+        project: None,
+        location: None,
+        credentials: None,
+    };
+    if provider != ProviderKind::VertexAi {
+        for k in ["vertex_project", "vertex_location", "vertex_credentials"] {
+            if let Some(node) = params.get(k) {
+                f.warn(
+                    node.line,
+                    &key(k),
+                    "only used by vertex_ai/ models; ignored",
+                );
+            }
+        }
+        return none;
+    }
+    let line = params.line;
+    let (text, line) = match params.get("vertex_credentials") {
+        Some(
+            node @ Node {
+                kind: Kind::Map(_), ..
+            },
+        ) => (Some(node.to_json().to_string()), node.line),
+        Some(node) => (
+            resolved_string(node, &key("vertex_credentials"), env, f)
+                .and_then(|v| json_or_file(&v, node.line, &key("vertex_credentials"), f)),
+            node.line,
+        ),
+        None => match env.get("GOOGLE_APPLICATION_CREDENTIALS") {
+            Some(file) => (
+                json_or_file(&file, line, &key("vertex_credentials"), f),
+                line,
+            ),
+            None => {
+                f.error(
+                    line,
+                    &key("vertex_credentials"),
+                    "is required for vertex_ai/ models (a service-account JSON inline, a file path \
+                     or os.environ/NAME), unless GOOGLE_APPLICATION_CREDENTIALS names one",
+                );
+                (None, line)
+            }
+        },
+    };
+    let Some(text) = text else {
+        return none;
+    };
+    let credentials = match GoogleCredentials::shared(&text) {
+        Ok(c) => c,
+        Err(message) => {
+            f.error(line, &key("vertex_credentials"), message);
+            return none;
+        }
+    };
+    let project = params
+        .get("vertex_project")
+        .and_then(|n| resolved_string(n, &key("vertex_project"), env, f))
+        .or_else(|| credentials.project_id.clone());
+    if project.is_none() {
+        f.error(
+            line,
+            &key("vertex_project"),
+            "is required for vertex_ai/ models (the credentials name no project_id)",
+        );
+    }
+    let location = params
+        .get("vertex_location")
+        .and_then(|n| resolved_string(n, &key("vertex_location"), env, f))
+        .unwrap_or_else(|| VERTEX_DEFAULT_LOCATION.to_string());
+    Vertex {
+        project,
+        location: Some(location),
+        credentials: Some(credentials),
+    }
+}
+
+/// Credentials JSON as written, or the text of the file a value names.
+fn json_or_file(value: &str, line: usize, key: &str, f: &mut Findings) -> Option<String> {
+    if value.trim_start().starts_with('{') {
+        return Some(value.to_string());
+    }
+    match std::fs::read_to_string(value) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            f.error(
+                line,
+                key,
+                format!("cannot read credentials file {value:?}: {e}"),
+            );
+            None
+        }
+    }
 }
 
 fn provider_and_model(node: &Node, key: &str, f: &mut Findings) -> Option<(ProviderKind, String)> {

@@ -43,6 +43,9 @@ pub const DEPLOYMENT_KEYS: &[&str] = &[
     "mock_error_status",
     "mock_error_rate",
     "mock_error_message",
+    "vertex_project",
+    "vertex_location",
+    "vertex_credentials",
 ];
 
 /// `litellm_params` keys LiteLLM knows that are not acted on yet.
@@ -59,9 +62,6 @@ pub const DEPLOYMENT_KEYS_LATER: &[&str] = &[
     "aws_bedrock_runtime_endpoint",
     "aws_role_name",
     "aws_profile_name",
-    "vertex_project",
-    "vertex_location",
-    "vertex_credentials",
     "input_cost_per_token",
     "output_cost_per_token",
     "input_cost_per_second",

@@ -20,6 +20,7 @@ pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
 
 use crate::providers::ProviderKind;
+use crate::providers::google_auth::GoogleCredentials;
 
 /// OpenAI's SDKs wait 600 s by default; a gateway should not cut a request
 /// off earlier than the client would.
@@ -62,6 +63,11 @@ pub struct Deployment {
     pub defaults: Map<String, Value>,
     pub model_info: Map<String, Value>,
     pub mock: MockSettings,
+    /// Vertex AI: the Google Cloud project and region, and the credentials
+    /// whose access tokens authorize each request (set for vertex_ai/ only).
+    pub vertex_project: Option<String>,
+    pub vertex_location: Option<String>,
+    pub vertex_credentials: Option<Arc<GoogleCredentials>>,
 }
 
 /// Behaviour of the built-in `mock/` provider.

@@ -6,6 +6,7 @@
 pub mod anthropic;
 pub mod error;
 pub mod gemini;
+pub mod google_auth;
 pub mod mock;
 pub mod openai;
 pub mod sse;
@@ -66,11 +67,18 @@ pub trait Dialect: Send + Sync {
 }
 
 /// Fetches what `deployment` needs beyond its static configuration.
+/// Vertex AI's token is cached (see `google_auth`): a read of the cache on
+/// the hot path, an exchange only when the token is due for renewal.
 pub async fn credentials(
-    _transport: &crate::transport::Transport,
-    _deployment: &Deployment,
+    transport: &crate::transport::Transport,
+    deployment: &Deployment,
 ) -> Result<Credentials, ProviderError> {
-    Ok(Credentials::default())
+    match &deployment.vertex_credentials {
+        Some(google) if deployment.provider == ProviderKind::VertexAi => Ok(Credentials {
+            bearer: Some(google.access_token(transport.client()).await?),
+        }),
+        _ => Ok(Credentials::default()),
+    }
 }
 
 /// Turns upstream stream bytes into OpenAI SSE events (`data: …\n\n`).
