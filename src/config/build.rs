@@ -11,12 +11,13 @@ use sha2::{Digest, Sha256};
 use super::diag::{ConfigErrors, Findings};
 use super::env::Env;
 use super::keys;
-use super::yaml::{self, Kind, Node};
-use super::{
-    Config, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT, Deployment, Loaded, MockSettings, Secret,
+use super::provider_settings::{mock_settings, vertex_settings};
+use super::values::{
+    headers, key_line, number, positive_at, resolved_string, seconds_at, string, string_list,
 };
+use super::yaml::{self, Kind, Node};
+use super::{Config, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT, Deployment, Loaded, Secret};
 use crate::providers::ProviderKind;
-use crate::providers::google_auth::GoogleCredentials;
 
 pub fn build(
     text: &str,
@@ -362,132 +363,6 @@ fn deployment(
     })
 }
 
-struct Vertex {
-    project: Option<String>,
-    location: Option<String>,
-    credentials: Option<Arc<GoogleCredentials>>,
-}
-
-impl Vertex {
-    /// Vertex AI's regional endpoint; `global` has no region prefix.
-    fn default_api_base(&self) -> Option<String> {
-        match self.location.as_deref()? {
-            "global" => Some("https://aiplatform.googleapis.com".into()),
-            location => Some(format!("https://{location}-aiplatform.googleapis.com")),
-        }
-    }
-}
-
-/// LiteLLM's default region for Vertex AI.
-const VERTEX_DEFAULT_LOCATION: &str = "us-central1";
-
-/// `vertex_project`, `vertex_location` and `vertex_credentials`: the
-/// credentials are a service-account (or authorized-user) JSON given inline,
-/// as a file path, or through `os.environ/…`; without them, the file named
-/// by GOOGLE_APPLICATION_CREDENTIALS.
-fn vertex_settings(
-    params: &Node,
-    path: &str,
-    provider: ProviderKind,
-    env: &Env,
-    f: &mut Findings,
-) -> Vertex {
-    let key = |k: &str| format!("{path}.{k}");
-    let none = Vertex {
-        project: None,
-        location: None,
-        credentials: None,
-    };
-    if provider != ProviderKind::VertexAi {
-        for k in ["vertex_project", "vertex_location", "vertex_credentials"] {
-            if let Some(node) = params.get(k) {
-                f.warn(
-                    node.line,
-                    &key(k),
-                    "only used by vertex_ai/ models; ignored",
-                );
-            }
-        }
-        return none;
-    }
-    let line = params.line;
-    let (text, line) = match params.get("vertex_credentials") {
-        Some(
-            node @ Node {
-                kind: Kind::Map(_), ..
-            },
-        ) => (Some(node.to_json().to_string()), node.line),
-        Some(node) => (
-            resolved_string(node, &key("vertex_credentials"), env, f)
-                .and_then(|v| json_or_file(&v, node.line, &key("vertex_credentials"), f)),
-            node.line,
-        ),
-        None => match env.get("GOOGLE_APPLICATION_CREDENTIALS") {
-            Some(file) => (
-                json_or_file(&file, line, &key("vertex_credentials"), f),
-                line,
-            ),
-            None => {
-                f.error(
-                    line,
-                    &key("vertex_credentials"),
-                    "is required for vertex_ai/ models (a service-account JSON inline, a file path \
-                     or os.environ/NAME), unless GOOGLE_APPLICATION_CREDENTIALS names one",
-                );
-                (None, line)
-            }
-        },
-    };
-    let Some(text) = text else {
-        return none;
-    };
-    let credentials = match GoogleCredentials::shared(&text) {
-        Ok(c) => c,
-        Err(message) => {
-            f.error(line, &key("vertex_credentials"), message);
-            return none;
-        }
-    };
-    let project = params
-        .get("vertex_project")
-        .and_then(|n| resolved_string(n, &key("vertex_project"), env, f))
-        .or_else(|| credentials.project_id.clone());
-    if project.is_none() {
-        f.error(
-            line,
-            &key("vertex_project"),
-            "is required for vertex_ai/ models (the credentials name no project_id)",
-        );
-    }
-    let location = params
-        .get("vertex_location")
-        .and_then(|n| resolved_string(n, &key("vertex_location"), env, f))
-        .unwrap_or_else(|| VERTEX_DEFAULT_LOCATION.to_string());
-    Vertex {
-        project,
-        location: Some(location),
-        credentials: Some(credentials),
-    }
-}
-
-/// Credentials JSON as written, or the text of the file a value names.
-fn json_or_file(value: &str, line: usize, key: &str, f: &mut Findings) -> Option<String> {
-    if value.trim_start().starts_with('{') {
-        return Some(value.to_string());
-    }
-    match std::fs::read_to_string(value) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            f.error(
-                line,
-                key,
-                format!("cannot read credentials file {value:?}: {e}"),
-            );
-            None
-        }
-    }
-}
-
 fn provider_and_model(node: &Node, key: &str, f: &mut Findings) -> Option<(ProviderKind, String)> {
     let model = string(node, key, f)?;
     let Some((prefix, rest)) = model.split_once('/').filter(|(_, rest)| !rest.is_empty()) else {
@@ -522,61 +397,6 @@ fn provider_and_model(node: &Node, key: &str, f: &mut Findings) -> Option<(Provi
     }
 }
 
-fn mock_settings(params: &Node, path: &str, f: &mut Findings) -> MockSettings {
-    let key = |k: &str| format!("{path}.{k}");
-    let millis = |k: &str, f: &mut Findings| {
-        params.get(k).and_then(|n| match number(n) {
-            Some(ms) if ms >= 0.0 => Some(Duration::from_secs_f64(ms / 1000.0)),
-            _ => {
-                f.error(n.line, &key(k), "must be a number of milliseconds");
-                None
-            }
-        })
-    };
-    let latency = millis("mock_latency_ms", f).unwrap_or_default();
-    let chunk_delay = millis("mock_chunk_delay_ms", f).unwrap_or_default();
-    let error_status = params
-        .get("mock_error_status")
-        .and_then(|n| match number(n) {
-            Some(s) if (400.0..600.0).contains(&s) && s.fract() == 0.0 => Some(s as u16),
-            _ => {
-                f.error(
-                    n.line,
-                    &key("mock_error_status"),
-                    "must be an HTTP error status (400-599)",
-                );
-                None
-            }
-        });
-    let error_rate = params
-        .get("mock_error_rate")
-        .map_or(1.0, |n| match number(n) {
-            Some(r) if (0.0..=1.0).contains(&r) => r,
-            _ => {
-                f.error(
-                    n.line,
-                    &key("mock_error_rate"),
-                    "must be a number from 0 to 1",
-                );
-                1.0
-            }
-        });
-    let response = params
-        .get("mock_response")
-        .and_then(|n| string(n, &key("mock_response"), f));
-    let error_message = params
-        .get("mock_error_message")
-        .and_then(|n| string(n, &key("mock_error_message"), f));
-    MockSettings {
-        response,
-        latency,
-        chunk_delay,
-        error_status,
-        error_rate,
-        error_message,
-    }
-}
-
 /// LiteLLM's ids are a hash of the deployment's parameters; ours hashes the
 /// entry as written (references unresolved), so no secret feeds the id.
 fn stable_id(group: &str, params: &Value) -> String {
@@ -585,109 +405,4 @@ fn stable_id(group: &str, params: &Value) -> String {
     h.update([0]);
     h.update(params.to_string().as_bytes());
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn key_line(map: &Node, key: &str) -> Option<usize> {
-    match &map.kind {
-        Kind::Map(entries) => entries
-            .iter()
-            .find(|(k, _, _)| k == key)
-            .map(|(_, line, _)| *line),
-        _ => None,
-    }
-}
-
-fn string(node: &Node, key: &str, f: &mut Findings) -> Option<String> {
-    match &node.kind {
-        Kind::Scalar(s, _) if !node.is_null() => Some(s.clone()),
-        _ => {
-            f.error(node.line, key, "must be a string");
-            None
-        }
-    }
-}
-
-fn resolved_string(node: &Node, key: &str, env: &Env, f: &mut Findings) -> Option<String> {
-    let value = string(node, key, f)?;
-    match env.resolve(&value) {
-        Ok(v) => Some(v),
-        Err(name) => {
-            f.error(
-                node.line,
-                key,
-                format!("environment variable {name} is not set"),
-            );
-            None
-        }
-    }
-}
-
-fn number(node: &Node) -> Option<f64> {
-    match &node.kind {
-        Kind::Scalar(s, _) => s.trim().parse::<f64>().ok().filter(|v| v.is_finite()),
-        _ => None,
-    }
-}
-
-fn seconds_at(section: Option<&Node>, k: &str, path: &str, f: &mut Findings) -> Option<Duration> {
-    let node = section?.get(k)?;
-    if node.is_null() {
-        return None;
-    }
-    match number(node) {
-        Some(s) if s > 0.0 => Some(Duration::from_secs_f64(s)),
-        _ => {
-            f.error(
-                node.line,
-                &format!("{path}.{k}"),
-                "must be a positive number of seconds",
-            );
-            None
-        }
-    }
-}
-
-fn positive_at(section: &Node, k: &str, path: &str, f: &mut Findings) -> Option<f64> {
-    let node = section.get(k)?;
-    match number(node) {
-        Some(v) if v >= 0.0 => Some(v),
-        _ => {
-            f.error(
-                node.line,
-                &format!("{path}.{k}"),
-                "must be a number of at least 0",
-            );
-            None
-        }
-    }
-}
-
-fn string_list(node: &Node, key: &str, f: &mut Findings) -> Vec<String> {
-    match &node.kind {
-        Kind::Seq(items) => items.iter().filter_map(|n| string(n, key, f)).collect(),
-        _ => {
-            f.error(node.line, key, "must be a list of strings");
-            Vec::new()
-        }
-    }
-}
-
-fn headers(node: &Node, key: &str, env: &Env, f: &mut Findings) -> Vec<(String, String)> {
-    let Kind::Map(entries) = &node.kind else {
-        f.error(node.line, key, "must be a mapping of header: value");
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (name, _, value) in entries {
-        let k = format!("{key}.{name}");
-        let valid_name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
-        if let Some(v) = resolved_string(value, &k, env, f) {
-            if !valid_name || reqwest::header::HeaderValue::from_str(&v).is_err() {
-                f.error(value.line, &k, "is not a valid HTTP header");
-            } else {
-                out.push((name.clone(), v));
-            }
-        }
-    }
-    out
 }

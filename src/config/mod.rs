@@ -7,6 +7,8 @@ mod describe;
 pub mod diag;
 mod env;
 mod keys;
+mod provider_settings;
+mod values;
 pub mod yaml;
 
 use std::fmt;
