@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::sdk::{python_script, run_against};
+use crate::support::google_api::{self, Answer, Call, GoogleApi, usage};
 use crate::support::upstream::{Reply, Upstream, chunk, completion, script};
 use crate::support::{Gateway, MASTER_KEY, client, read_json};
 
@@ -457,9 +458,58 @@ async fn count_tokens_estimates_for_openai_deployments() {
     );
 }
 
+/// What the Gemini deployment of `anthropic_python_sdk` greets with.
+const GEMINI_GREETING: &str = "Hello from Gemini";
+
+/// The Gemini behind `claude-via-gemini`: a forced tool (`toolConfig` mode
+/// `ANY`) is called with `{"city": "Bern"}`; anything else, including the
+/// turn that carries the tool's result, is answered with the greeting, in
+/// pieces when streamed.
+fn gemini_for_anthropic_sdk(call: &Call) -> Answer {
+    let last = call.body["contents"].as_array().unwrap().last().unwrap();
+    let answered = last["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p.get("functionResponse").is_some());
+    let forced = call.body.pointer("/toolConfig/functionCallingConfig/mode") == Some(&json!("ANY"));
+    let parts: Vec<Value> = if forced && !answered {
+        vec![json!({"functionCall": {"name": "get_weather", "args": {"city": "Bern"}}})]
+    } else {
+        GEMINI_GREETING
+            .split_inclusive(' ')
+            .map(|w| json!({"text": w}))
+            .collect()
+    };
+    if call.method() == "streamGenerateContent" {
+        let n = parts.len();
+        let events = parts.into_iter().enumerate().map(|(i, part)| {
+            let mut candidate = json!({"content": {"role": "model", "parts": [part]}, "index": 0});
+            let last = i + 1 == n;
+            if last {
+                candidate["finishReason"] = json!("STOP");
+            }
+            let usage_meta = if last {
+                usage(9, 4)
+            } else {
+                json!({"promptTokenCount": 9, "totalTokenCount": 9})
+            };
+            json!({"candidates": [candidate], "usageMetadata": usage_meta,
+                   "modelVersion": "gemini-2.5-flash", "responseId": "resp-g"})
+        });
+        return Answer::Sse(events.collect());
+    }
+    Answer::Json(
+        200,
+        json!({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+               "usageMetadata": usage(9, 4), "modelVersion": "gemini-2.5-flash", "responseId": "resp-g"}),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anthropic_python_sdk() {
     let native = mock::AnthropicMock::start("sk-ant-native", mock::claude).await;
+    let gemini = GoogleApi::gemini(google_api::script(gemini_for_anthropic_sdk)).await;
     let models = format!(
         r#"
 - model_name: claude-via-openai
@@ -478,7 +528,7 @@ async fn anthropic_python_sdk() {
     mock_error_status: 429
 "#,
         native.api_base
-    );
+    ) + &gemini.entry("claude-via-gemini", "gemini-2.5-flash", "");
     let gw = Gateway::with_models(&models).await;
     let mut command = python_script("anthropic_python.py");
     // Nothing from the developer's own Anthropic setup may reach the SDK.
@@ -500,4 +550,39 @@ async fn anthropic_python_sdk() {
             .all(|s| s.body["model"] == "claude-test-1")
     );
     assert!(native.seen().len() >= 5, "the native model was exercised");
+    // Plain, streamed, forced tool, tool result, streamed forced tool; the
+    // gateway estimates count_tokens itself, so that one never reaches Gemini.
+    let calls = gemini.requests();
+    let methods: Vec<&str> = calls.iter().map(Call::method).collect();
+    assert_eq!(
+        methods,
+        [
+            "generateContent",
+            "streamGenerateContent",
+            "generateContent",
+            "generateContent",
+            "streamGenerateContent"
+        ],
+        "{calls:?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.path.starts_with("/v1beta/models/gemini-2.5-flash:"))
+    );
+    assert_eq!(
+        calls[0].body["systemInstruction"],
+        json!({"parts": [{"text": "Be brief."}]})
+    );
+    let forced =
+        json!({"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_weather"]}});
+    assert_eq!(calls[2].body["toolConfig"], forced);
+    assert_eq!(calls[4].body["toolConfig"], forced);
+    assert_eq!(
+        calls[3].body["contents"].as_array().unwrap()[1..],
+        [
+            json!({"role": "model", "parts": [{"functionCall": {"name": "get_weather", "args": {"city": "Bern"}}}]}),
+            json!({"role": "user", "parts": [{"functionResponse": {"name": "get_weather", "response": {"output": "sunny"}}}]}),
+        ]
+    );
 }

@@ -9,9 +9,9 @@ and sets:
   SWITCHYARD_API_KEY   the gateway's master key
 
 The same checks run against a model translated to the built-in mock/
-provider (OpenAI dialect) and a model passed through natively to a scripted
-Anthropic upstream. Prints one "ok" line per check; exits non-zero at the
-first failed one.
+provider (OpenAI dialect), a model passed through natively to a scripted
+Anthropic upstream and a model translated to a scripted Gemini upstream.
+Prints one "ok" line per check; exits non-zero at the first failed one.
 """
 
 import os
@@ -20,11 +20,13 @@ import sys
 import anthropic
 
 # Must match the model_list in tests/it/messages.rs and the texts of
-# tests/it/messages/mock.rs. The mock/ provider answers a forced tool with a
-# call whose arguments are "{}"; the native mock with {"city": "Paris"}.
+# tests/it/messages/mock.rs and of the Gemini script there. The mock/
+# provider answers a forced tool with a call whose arguments are "{}"; the
+# native mock with {"city": "Paris"}; the Gemini mock with {"city": "Bern"}.
 MODELS = [
     ("claude-via-openai", "Hello from the mock", {}),
     ("claude-native", "Hello from the native mock", {"city": "Paris"}),
+    ("claude-via-gemini", "Hello from Gemini", {"city": "Bern"}),
 ]
 RATE_LIMITED_MODEL = "rate-limited"
 WEATHER = {
