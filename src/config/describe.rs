@@ -56,7 +56,7 @@ pub fn describe(config: &Config) -> String {
                 );
             }
             for (name, _) in &d.extra_headers {
-                let _ = writeln!(out, "      extra header: {name}: ****");
+                let _ = writeln!(out, "      extra header: {}: ****", name.as_str());
             }
         }
     }

@@ -52,7 +52,8 @@ pub struct Deployment {
     pub api_key: Option<Secret>,
     pub api_version: Option<String>,
     pub organization: Option<String>,
-    pub extra_headers: Vec<(String, String)>,
+    /// Parsed once here; added to every upstream request.
+    pub extra_headers: Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
     /// Total time for a non-streaming request.
     pub timeout: Duration,
     /// Longest silence on a stream: before the first chunk and between chunks.

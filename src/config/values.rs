@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::diag::Findings;
 use super::env::Env;
 use super::yaml::{Kind, Node};
+use reqwest::header::{HeaderName, HeaderValue};
 
 pub(super) fn key_line(map: &Node, key: &str) -> Option<usize> {
     match &map.kind {
@@ -107,7 +108,7 @@ pub(super) fn headers(
     key: &str,
     env: &Env,
     f: &mut Findings,
-) -> Vec<(String, String)> {
+) -> Vec<(HeaderName, HeaderValue)> {
     let Kind::Map(entries) = &node.kind else {
         f.error(node.line, key, "must be a mapping of header: value");
         return Vec::new();
@@ -115,12 +116,13 @@ pub(super) fn headers(
     let mut out = Vec::new();
     for (name, _, value) in entries {
         let k = format!("{key}.{name}");
-        let valid_name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
         if let Some(v) = resolved_string(value, &k, env, f) {
-            if !valid_name || reqwest::header::HeaderValue::from_str(&v).is_err() {
-                f.error(value.line, &k, "is not a valid HTTP header");
-            } else {
-                out.push((name.clone(), v));
+            match (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&v),
+            ) {
+                (Ok(name), Ok(value)) => out.push((name, value)),
+                _ => f.error(value.line, &k, "is not a valid HTTP header"),
             }
         }
     }

@@ -7,6 +7,7 @@ pub mod anthropic;
 pub mod error;
 pub mod gemini;
 pub mod google_auth;
+pub mod headers;
 pub mod mock;
 pub mod openai;
 pub mod sse;

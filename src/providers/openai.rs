@@ -5,12 +5,11 @@
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{
-    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
-};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use super::headers::request_headers;
 use super::sse::SseSplitter;
 use super::{
     Credentials, Dialect, FailureClass, Operation, ProviderError, StreamDecoder, UpstreamRequest,
@@ -46,8 +45,6 @@ impl Dialect for OpenAi {
         request: &ApiRequest,
         _credentials: &Credentials,
     ) -> Result<UpstreamRequest, ProviderError> {
-        let mut headers = HeaderMap::with_capacity(4 + d.extra_headers.len());
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let url = match self.0 {
             Flavour::Standard => format!("{}/{}", d.api_base, path(request.op)),
             Flavour::Azure => format!(
@@ -60,33 +57,25 @@ impl Dialect for OpenAi {
                     .unwrap_or(super::AZURE_DEFAULT_API_VERSION)
             ),
         };
-        if let Some(key) = &d.api_key {
-            let (name, value) = match self.0 {
-                Flavour::Standard => (AUTHORIZATION, format!("Bearer {}", key.expose())),
-                Flavour::Azure => (HeaderName::from_static("api-key"), key.expose().to_string()),
-            };
-            let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                ProviderError::new(
-                    FailureClass::Auth,
-                    "the configured api_key is not a valid header value",
-                )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
-        }
-        if let Some(org) = &d.organization
-            && let Ok(v) = HeaderValue::from_str(org)
-        {
-            headers.insert(HeaderName::from_static("openai-organization"), v);
-        }
-        for (name, value) in &d.extra_headers {
-            if let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) {
-                headers.insert(n, v);
-            }
-        }
+        let credential = d.api_key.as_ref().map(|key| match self.0 {
+            Flavour::Standard => (AUTHORIZATION, format!("Bearer {}", key.expose())),
+            Flavour::Azure => (HeaderName::from_static("api-key"), key.expose().to_string()),
+        });
+        let organization = d
+            .organization
+            .as_deref()
+            .and_then(|org| HeaderValue::from_str(org).ok());
+        let fixed: Vec<(HeaderName, HeaderValue)> = organization
+            .map(|v| (HeaderName::from_static("openai-organization"), v))
+            .into_iter()
+            .collect();
+        let headers = request_headers(
+            d,
+            &fixed,
+            credential
+                .as_ref()
+                .map(|(name, value)| (name.clone(), value.as_str())),
+        )?;
         let merged = Merged {
             body: &request.body,
             model: &d.upstream_model,

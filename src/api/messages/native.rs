@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -23,6 +23,7 @@ use crate::api::Gateway;
 use crate::api::error::ApiError;
 use crate::config::Deployment;
 use crate::pipeline::{self, Meta};
+use crate::providers::headers::request_headers;
 use crate::providers::{FailureClass, ProviderError, ProviderKind, UpstreamRequest};
 use crate::router::Plan;
 use crate::transport::ByteStream;
@@ -180,26 +181,11 @@ fn encode(
             }
         }
     }
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Some(key) = &d.api_key {
-        let mut v = HeaderValue::from_str(key.expose()).map_err(|_| {
-            ApiError::from(ProviderError::new(
-                FailureClass::Auth,
-                "the configured api_key is not a valid header value",
-            ))
-        })?;
-        v.set_sensitive(true);
-        headers.insert(HeaderName::from_static("x-api-key"), v);
-    }
     let version = client
         .get("anthropic-version")
         .cloned()
         .unwrap_or(HeaderValue::from_static(DEFAULT_VERSION));
-    headers.insert(HeaderName::from_static("anthropic-version"), version);
+    let mut fixed = vec![(HeaderName::from_static("anthropic-version"), version)];
     let betas: Vec<&str> = client
         .get_all("anthropic-beta")
         .iter()
@@ -208,16 +194,13 @@ fn encode(
     if !betas.is_empty()
         && let Ok(v) = HeaderValue::from_str(&betas.join(","))
     {
-        headers.insert(HeaderName::from_static("anthropic-beta"), v);
+        fixed.push((HeaderName::from_static("anthropic-beta"), v));
     }
-    for (name, value) in &d.extra_headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.insert(n, v);
-        }
-    }
+    let key = d
+        .api_key
+        .as_ref()
+        .map(|k| (HeaderName::from_static("x-api-key"), k.expose()));
+    let headers = request_headers(d, &fixed, key).map_err(ApiError::from)?;
     let bytes = serde_json::to_vec(&body)
         .map_err(|e| ApiError::invalid(format!("Cannot encode the request: {e}.")))?;
     Ok(UpstreamRequest {

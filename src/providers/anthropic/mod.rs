@@ -42,9 +42,10 @@ mod stream;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 
+use super::headers::request_headers;
 use super::{
     Credentials, Dialect, FailureClass, Operation, ProviderError, StreamDecoder, UpstreamRequest,
 };
@@ -136,32 +137,16 @@ fn messages_url(api_base: &str) -> String {
 }
 
 fn headers(d: &Deployment) -> Result<HeaderMap, ProviderError> {
-    let mut headers = HeaderMap::with_capacity(3 + d.extra_headers.len());
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(
+    // `extra_headers` may set `anthropic-beta` or another `anthropic-version`.
+    let version = (
         HeaderName::from_static("anthropic-version"),
         HeaderValue::from_static(API_VERSION),
     );
-    if let Some(key) = &d.api_key {
-        let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
-            ProviderError::new(
-                FailureClass::Auth,
-                "the configured api_key is not a valid header value",
-            )
-        })?;
-        value.set_sensitive(true);
-        headers.insert(HeaderName::from_static("x-api-key"), value);
-    }
-    // e.g. `anthropic-beta`, or a different `anthropic-version`.
-    for (name, value) in &d.extra_headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.insert(n, v);
-        }
-    }
-    Ok(headers)
+    let key = d
+        .api_key
+        .as_ref()
+        .map(|k| (HeaderName::from_static("x-api-key"), k.expose()));
+    request_headers(d, &[version], key)
 }
 
 /// Reads Anthropic's error body, `{"type": "error", "error": {"type", "message"}}`.

@@ -13,9 +13,10 @@ mod stream;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
 use serde_json::{Map, Value};
 
+use super::headers::request_headers;
 use super::{
     Credentials, Dialect, FailureClass, Operation, ProviderError, StreamDecoder, UpstreamRequest,
 };
@@ -59,9 +60,7 @@ impl Google {
         d: &Deployment,
         credentials: &Credentials,
     ) -> Result<HeaderMap, ProviderError> {
-        let mut headers = HeaderMap::with_capacity(2 + d.extra_headers.len());
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let auth = if self.vertex {
+        let credential = if self.vertex {
             let token = credentials.bearer.as_deref().ok_or_else(|| {
                 ProviderError::new(FailureClass::Auth, "no Vertex AI access token was fetched")
             })?;
@@ -74,25 +73,13 @@ impl Google {
                 )
             })
         };
-        if let Some((name, value)) = auth {
-            let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                ProviderError::new(
-                    FailureClass::Auth,
-                    "the configured credential is not a valid header value",
-                )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
-        }
-        for (name, value) in &d.extra_headers {
-            if let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) {
-                headers.insert(n, v);
-            }
-        }
-        Ok(headers)
+        request_headers(
+            d,
+            &[],
+            credential
+                .as_ref()
+                .map(|(name, value)| (name.clone(), value.as_str())),
+        )
     }
 }
 
