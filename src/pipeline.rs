@@ -211,7 +211,12 @@ pub fn respond(body: Body, streaming: bool, meta: &Meta, started: Instant) -> Re
 
 /// Every response, success or error, carries a call id.
 pub fn with_call_id(mut response: Response) -> Response {
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    // A call id needs to be unique, not unguessable: no system call for it.
+    let id = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
+    if let Ok(id) = HeaderValue::from_str(
+        id.hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer()),
+    ) {
         response.headers_mut().insert(CALL_ID, id);
     }
     response
