@@ -116,6 +116,7 @@ async fn attempt(
     request: &ApiRequest,
 ) -> Result<(Payload, Duration), ProviderError> {
     let dialect = d.provider.dialect();
+    providers::params::check(dialect, d, request)?;
     let credentials = providers::credentials(&gw.transport, d).await?;
     let upstream_request = dialect.encode(d, request, &credentials)?;
     let sent = Instant::now();

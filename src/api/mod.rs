@@ -53,6 +53,7 @@ pub fn routes(gw: Arc<Gateway>) -> Routes {
         routes = routes
             .route(&format!("{prefix}/chat/completions"), post(chat))
             .route(&format!("{prefix}/embeddings"), post(embeddings))
+            .route(&format!("{prefix}/rerank"), post(rerank))
             .route(&format!("{prefix}/messages"), post(messages::create))
             .route(
                 &format!("{prefix}/messages/count_tokens"),
@@ -69,6 +70,10 @@ pub fn routes(gw: Arc<Gateway>) -> Routes {
 
 async fn chat(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
     pipeline::handle(gw, Operation::Chat, headers, body).await
+}
+
+async fn rerank(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
+    pipeline::handle(gw, Operation::Rerank, headers, body).await
 }
 
 async fn embeddings(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {

@@ -86,6 +86,14 @@ const EMBEDDING_FIELDS: &[(&str, Shape)] = &[
     ("encoding_format", Shape::String),
 ];
 
+const RERANK_FIELDS: &[(&str, Shape)] = &[
+    ("top_n", Shape::Integer),
+    ("return_documents", Shape::Bool),
+    ("rank_fields", Shape::Array),
+    ("max_chunks_per_doc", Shape::Integer),
+    ("max_tokens_per_doc", Shape::Integer),
+];
+
 const ROLES: &[&str] = &[
     "system",
     "developer",
@@ -130,6 +138,10 @@ impl ApiRequest {
             Operation::Embeddings => {
                 validate_input(body.get("input"))?;
                 EMBEDDING_FIELDS
+            }
+            Operation::Rerank => {
+                validate_rerank(&body)?;
+                RERANK_FIELDS
             }
         };
         for (name, shape) in fields {
@@ -258,5 +270,40 @@ fn validate_input(input: Option<&Value>) -> Result<(), ApiError> {
             "input",
             "Invalid 'input': expected a string, an array of strings, or an array of token arrays.",
         ))
+    }
+}
+
+/// Cohere's rerank shape: a `query` and a non-empty list of `documents`
+/// (strings, or objects with the text in their fields).
+fn validate_rerank(body: &Map<String, Value>) -> Result<(), ApiError> {
+    match body.get("query") {
+        Some(Value::String(q)) if !q.is_empty() => {}
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(ApiError::param(
+                "query",
+                "Missing required parameter: 'query'.",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::param(
+                "query",
+                "Invalid type for 'query': expected a string.",
+            ));
+        }
+    }
+    match body.get("documents") {
+        Some(Value::Array(docs))
+            if !docs.is_empty() && docs.iter().all(|d| d.is_string() || d.is_object()) =>
+        {
+            Ok(())
+        }
+        None | Some(Value::Null) => Err(ApiError::param(
+            "documents",
+            "Missing required parameter: 'documents'.",
+        )),
+        Some(_) => Err(ApiError::param(
+            "documents",
+            "Invalid 'documents': expected a non-empty array of strings or objects.",
+        )),
     }
 }

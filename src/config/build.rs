@@ -13,7 +13,7 @@ use super::env::Env;
 use super::keys;
 use super::provider_settings::{mock_settings, vertex_settings};
 use super::values::{
-    headers, key_line, number, positive_at, resolved_string, seconds_at, string, string_list,
+    flag, headers, key_line, number, positive_at, resolved_string, seconds_at, string, string_list,
 };
 use super::yaml::{self, Kind, Node};
 use super::{Config, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT, Deployment, Loaded, Secret};
@@ -73,11 +73,15 @@ pub fn build(
             format!("{strategy:?} is not implemented yet; using simple-shuffle (weights)"),
         );
     }
-    let global = Timeouts {
+    let global = Globals {
         timeout: seconds_at(router, "timeout", "router_settings", &mut f)
             .or_else(|| seconds_at(litellm, "request_timeout", "litellm_settings", &mut f))
             .unwrap_or(DEFAULT_TIMEOUT),
         stream_timeout: seconds_at(router, "stream_timeout", "router_settings", &mut f),
+        drop_params: litellm
+            .and_then(|l| l.get("drop_params"))
+            .and_then(|n| flag(n, "litellm_settings.drop_params", &mut f))
+            .unwrap_or(false),
     };
 
     let master_key = match general.and_then(|g| g.get("master_key")) {
@@ -150,9 +154,11 @@ pub fn build(
     })
 }
 
-struct Timeouts {
+/// Settings that apply to every deployment unless it sets its own.
+struct Globals {
     timeout: Duration,
     stream_timeout: Option<Duration>,
+    drop_params: bool,
 }
 
 fn environment_variables(node: Option<&Node>, f: &mut Findings) -> HashMap<String, String> {
@@ -205,7 +211,7 @@ fn warn_unacted(section: Option<&Node>, name: &str, acted: &[&str], f: &mut Find
 fn deployment(
     item: &Node,
     path: &str,
-    global: &Timeouts,
+    global: &Globals,
     env: &Env,
     f: &mut Findings,
 ) -> Option<Deployment> {
@@ -286,6 +292,10 @@ fn deployment(
         .or(global.stream_timeout)
         .unwrap_or(timeout);
     let weight = positive_at(params, "weight", &params_path, f);
+    let drop_params = params
+        .get("drop_params")
+        .and_then(|n| flag(n, &key("drop_params"), f))
+        .unwrap_or(global.drop_params);
     let rpm = positive_at(params, "rpm", &params_path, f).map(|v| v as u64);
     let tpm = positive_at(params, "tpm", &params_path, f).map(|v| v as u64);
     let tags = params
@@ -357,6 +367,7 @@ fn deployment(
         defaults,
         model_info,
         mock,
+        drop_params,
         vertex_project: vertex.project,
         vertex_location: vertex.location,
         vertex_credentials: vertex.credentials,
@@ -374,15 +385,12 @@ fn provider_and_model(node: &Node, key: &str, f: &mut Findings) -> Option<(Provi
         return None;
     };
     match ProviderKind::from_prefix(prefix) {
+        // `bedrock/converse/<model>` names the route we always use.
+        Some(ProviderKind::Bedrock) => Some((
+            ProviderKind::Bedrock,
+            rest.strip_prefix("converse/").unwrap_or(rest).to_string(),
+        )),
         Some(kind) => Some((kind, rest.to_string())),
-        None if ProviderKind::is_planned(prefix) => {
-            f.error(
-                node.line,
-                key,
-                format!("provider {prefix:?} is not supported yet"),
-            );
-            None
-        }
         None => {
             f.error(
                 node.line,

@@ -37,6 +37,7 @@ pub const DEPLOYMENT_KEYS: &[&str] = &[
     "tags",
     "organization",
     "extra_headers",
+    "drop_params",
     "mock_response",
     "mock_latency_ms",
     "mock_chunk_delay_ms",
@@ -66,7 +67,6 @@ pub const DEPLOYMENT_KEYS_LATER: &[&str] = &[
     "output_cost_per_token",
     "input_cost_per_second",
     "output_cost_per_second",
-    "drop_params",
     "additional_drop_params",
     "custom_llm_provider",
     "use_in_pass_through",
@@ -118,4 +118,4 @@ pub const REQUEST_PARAMS: &[&str] = &[
 
 pub const GENERAL_SETTINGS: &[&str] = &["master_key", "max_request_size_mb"];
 pub const ROUTER_SETTINGS: &[&str] = &["routing_strategy", "timeout", "stream_timeout"];
-pub const LITELLM_SETTINGS: &[&str] = &["request_timeout"];
+pub const LITELLM_SETTINGS: &[&str] = &["request_timeout", "drop_params"];

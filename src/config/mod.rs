@@ -66,6 +66,10 @@ pub struct Deployment {
     pub defaults: Map<String, Value>,
     pub model_info: Map<String, Value>,
     pub mock: MockSettings,
+    /// Drop request parameters the provider cannot express instead of
+    /// answering 400 (`litellm_params.drop_params`, else
+    /// `litellm_settings.drop_params`).
+    pub drop_params: bool,
     /// Vertex AI: the Google Cloud project and region, and the credentials
     /// whose access tokens authorize each request (set for vertex_ai/ only).
     pub vertex_project: Option<String>,

@@ -128,3 +128,13 @@ pub(super) fn headers(
     }
     out
 }
+
+pub(super) fn flag(node: &Node, key: &str, f: &mut Findings) -> Option<bool> {
+    match node.to_json() {
+        serde_json::Value::Bool(b) => Some(b),
+        _ => {
+            f.error(node.line, key, "must be true or false");
+            None
+        }
+    }
+}

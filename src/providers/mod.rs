@@ -4,12 +4,16 @@
 //! shared transport (`crate::transport`) sends them all.
 
 pub mod anthropic;
+pub mod bedrock;
+pub mod cohere;
 pub mod error;
 pub mod gemini;
 pub mod google_auth;
 pub mod headers;
 pub mod mock;
+pub mod ollama;
 pub mod openai;
+pub mod params;
 pub mod sse;
 
 use bytes::Bytes;
@@ -25,6 +29,8 @@ pub use error::{FailureClass, ProviderError};
 pub enum Operation {
     Chat,
     Embeddings,
+    /// Cohere-compatible `/v1/rerank`.
+    Rerank,
 }
 
 /// A request ready for the transport.
@@ -65,6 +71,13 @@ pub trait Dialect: Send + Sync {
     ) -> Box<dyn StreamDecoder>;
     /// An upstream error response, classified once here.
     fn decode_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ProviderError;
+    /// The request parameters this dialect can express for `op`, besides
+    /// the ones every dialect handles (`params::ALWAYS`). `None`: all of
+    /// them (the body is forwarded as sent). Anything else in a request is
+    /// a 400 naming it, or dropped when `drop_params` is set.
+    fn supported_params(&self, _op: Operation) -> Option<&'static [&'static str]> {
+        None
+    }
 }
 
 /// Fetches what `deployment` needs beyond its static configuration.
@@ -102,6 +115,9 @@ pub enum ProviderKind {
     Anthropic,
     Gemini,
     VertexAi,
+    Cohere,
+    Bedrock,
+    Ollama,
     Mock,
 }
 
@@ -116,11 +132,13 @@ const KINDS: &[(&str, ProviderKind)] = &[
     ("anthropic", ProviderKind::Anthropic),
     ("gemini", ProviderKind::Gemini),
     ("vertex_ai", ProviderKind::VertexAi),
+    ("cohere", ProviderKind::Cohere),
+    ("cohere_chat", ProviderKind::Cohere),
+    ("bedrock", ProviderKind::Bedrock),
+    ("ollama", ProviderKind::Ollama),
+    ("ollama_chat", ProviderKind::Ollama),
     ("mock", ProviderKind::Mock),
 ];
-
-/// Providers LiteLLM configs name that later work adds.
-const PLANNED: &[&str] = &["bedrock", "cohere", "cohere_chat", "ollama", "ollama_chat"];
 
 /// Azure OpenAI's current GA data-plane version, used when none is configured.
 pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
@@ -137,10 +155,6 @@ impl ProviderKind {
             .map_or("?", |(p, _)| p)
     }
 
-    pub fn is_planned(prefix: &str) -> bool {
-        PLANNED.contains(&prefix)
-    }
-
     pub fn known_prefixes() -> Vec<&'static str> {
         KINDS.iter().map(|(p, _)| *p).collect()
     }
@@ -155,9 +169,15 @@ impl ProviderKind {
             ProviderKind::TogetherAi => Some("https://api.together.xyz/v1"),
             ProviderKind::Anthropic => Some("https://api.anthropic.com"),
             ProviderKind::Gemini => Some("https://generativelanguage.googleapis.com"),
+            ProviderKind::Cohere => Some("https://api.cohere.com"),
+            ProviderKind::Ollama => Some("http://localhost:11434"),
             ProviderKind::Mock => Some(mock::API_BASE),
             // Vertex AI's endpoint depends on vertex_location.
-            ProviderKind::Azure | ProviderKind::HostedVllm | ProviderKind::VertexAi => None,
+            // Bedrock's endpoint depends on aws_region_name.
+            ProviderKind::Azure
+            | ProviderKind::HostedVllm
+            | ProviderKind::VertexAi
+            | ProviderKind::Bedrock => None,
         }
     }
 
@@ -171,6 +191,9 @@ impl ProviderKind {
             ProviderKind::Anthropic => &anthropic::ANTHROPIC,
             ProviderKind::Gemini => &gemini::GEMINI,
             ProviderKind::VertexAi => &gemini::VERTEX,
+            ProviderKind::Cohere => &cohere::COHERE,
+            ProviderKind::Bedrock => &bedrock::BEDROCK,
+            ProviderKind::Ollama => &ollama::OLLAMA,
             _ => &openai::OPENAI,
         }
     }

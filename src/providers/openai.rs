@@ -35,6 +35,9 @@ fn path(op: Operation) -> &'static str {
     match op {
         Operation::Chat => "chat/completions",
         Operation::Embeddings => "embeddings",
+        // Together, vLLM and other OpenAI-compatible servers speak Cohere's
+        // rerank shape at `{api_base}/rerank`.
+        Operation::Rerank => "rerank",
     }
 }
 
@@ -128,7 +131,8 @@ impl Serialize for Merged<'_> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("model", self.model)?;
         for (k, v) in self.body {
-            if k != "model" {
+            // `drop_params` is the gateway's switch, not the upstream's.
+            if k != "model" && k != "drop_params" {
                 map.serialize_entry(k, v)?;
             }
         }

@@ -6,6 +6,7 @@
 //! `src/providers/anthropic/props.rs`.
 
 mod errors;
+mod sdk;
 mod streaming;
 
 use std::time::{Duration, Instant};
@@ -171,9 +172,22 @@ async fn sampling_and_other_parameters_are_mapped() {
     ] {
         request[k] = v;
     }
+    // Without drop_params, what Anthropic cannot express is a 400 naming it.
+    let before = api.requests().len();
+    let (status, _, body) = gw.post("/v1/chat/completions", &request).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(error_of(&body)["param"], "presence_penalty");
+    assert_eq!(error_of(&body)["code"], "unsupported_parameter");
+    assert_eq!(
+        api.requests().len(),
+        before,
+        "refused before any upstream call"
+    );
+    request["drop_params"] = json!(true);
     let (status, _, body) = gw.post("/v1/chat/completions", &request).await;
     assert_eq!(status, 200, "{body}");
     let sent = api.last().body;
+    assert!(sent.get("drop_params").is_none());
     assert_eq!(sent["stop_sequences"], json!(["END"]));
     assert_eq!(
         (sent["temperature"].clone(), sent["top_p"].clone()),

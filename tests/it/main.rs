@@ -4,12 +4,16 @@ mod support;
 
 mod anthropic;
 mod bad_input;
+mod bedrock;
 mod chat;
 mod cli;
+mod cohere;
 mod config_check;
 mod embeddings;
 mod gemini;
 mod messages;
+mod ollama;
+mod params;
 mod sdk;
 mod streaming;
 mod upstream_errors;

@@ -121,6 +121,24 @@ impl Dialect for Anthropic {
     fn decode_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ProviderError {
         decode_error(status, headers, body)
     }
+
+    fn supported_params(&self, _op: Operation) -> Option<&'static [&'static str]> {
+        Some(&[
+            "max_tokens",
+            "max_completion_tokens",
+            "temperature",
+            "top_p",
+            "top_k",
+            "stop",
+            "n",
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "response_format",
+            "reasoning_effort",
+            "thinking",
+        ])
+    }
 }
 
 /// `{api_base}/v1/messages`; an `api_base` that already ends in `/v1` or

@@ -100,6 +100,7 @@ impl Dialect for Google {
                 ("predict", embeddings::vertex_body(d, request)?)
             }
             Operation::Embeddings => ("batchEmbedContents", embeddings::gemini_body(d, request)?),
+            Operation::Rerank => return Err(no_rerank()),
         };
         let body = serde_json::to_vec(&body).map_err(|e| {
             ProviderError::new(
@@ -123,8 +124,34 @@ impl Dialect for Google {
         let value = match request.op {
             Operation::Chat => response::completion(d, &body)?,
             Operation::Embeddings => embeddings::decode(self.vertex, d, request, &body)?,
+            Operation::Rerank => return Err(no_rerank()),
         };
         Ok(Bytes::from(value.to_string()))
+    }
+
+    fn supported_params(&self, op: Operation) -> Option<&'static [&'static str]> {
+        Some(match op {
+            Operation::Embeddings => &["dimensions", "encoding_format"],
+            _ => &[
+                "max_tokens",
+                "max_completion_tokens",
+                "temperature",
+                "top_p",
+                "top_k",
+                "stop",
+                "n",
+                "seed",
+                "presence_penalty",
+                "frequency_penalty",
+                "tools",
+                "tool_choice",
+                // Gemini has no switch for it; it may call several tools
+                // in one turn, which is what `true` (the default) means.
+                "parallel_tool_calls",
+                "response_format",
+                "reasoning_effort",
+            ],
+        })
     }
 
     fn stream_decoder(&self, d: &Deployment, request: &ApiRequest) -> Box<dyn StreamDecoder> {
@@ -170,4 +197,11 @@ fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+fn no_rerank() -> ProviderError {
+    ProviderError::new(
+        FailureClass::BadRequest,
+        "Google's Gemini and Vertex AI APIs have no rerank endpoint",
+    )
 }

@@ -1,5 +1,5 @@
 //! Errors, refusals and timeouts from the Anthropic mock; the mock's own
-//! strictness; the OpenAI Python SDK end to end.
+//! strictness. (The OpenAI Python SDK end to end is in `sdk.rs`.)
 
 use super::*;
 
@@ -123,35 +123,6 @@ async fn the_mock_api_is_strict() {
         assert_eq!(answer["error"]["type"], "invalid_request_error");
     }
     assert_eq!(api.requests().len(), 1);
-}
-
-/// Answers the SDK script by what it asks (see tests/sdk/openai_via_anthropic.py).
-fn sdk_reply(r: &Recorded) -> Reply {
-    let ask = r.body["messages"][0]["content"].as_str().unwrap_or("");
-    let streaming = r.body["stream"] == true;
-    match ask {
-        "rate limit me" => Reply::Error(
-            429,
-            "rate_limit_error",
-            "Rate limited.".into(),
-            vec![("retry-after", "3")],
-        ),
-        _ if streaming && r.body.get("tools").is_some() => Reply::Events(tool_events()),
-        _ if streaming => Reply::Events(hello_events()),
-        _ => Reply::Message(text_message("Hello from Claude")),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openai_python_sdk_against_an_anthropic_deployment() {
-    let api = AnthropicApi::start(KEY, script(sdk_reply)).await;
-    let gw = Gateway::with_models(&entry(&api, "claude", "")).await;
-    run_against(
-        &gw,
-        python_script("openai_via_anthropic.py"),
-        "the OpenAI Python SDK via anthropic/",
-    )
-    .await;
 }
 
 #[tokio::test]

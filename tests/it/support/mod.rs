@@ -2,7 +2,10 @@
 //! upstream mocks that follow each provider's documented HTTP API.
 
 pub mod anthropic_api;
+pub mod bedrock_api;
+pub mod cohere_api;
 pub mod google_api;
+pub mod ollama_api;
 pub mod upstream;
 
 use std::net::SocketAddr;
