@@ -150,6 +150,12 @@ impl Dialect for Google {
                 "parallel_tool_calls",
                 "response_format",
                 "reasoning_effort",
+                // Google's own options, forwarded by request::chat_body.
+                "safety_settings",
+                "safetySettings",
+                "cached_content",
+                "cachedContent",
+                "labels",
             ],
         })
     }
