@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::diag::{ConfigErrors, Findings};
 use super::env::Env;
 use super::keys;
-use super::provider_settings::{mock_settings, vertex_settings};
+use super::provider_settings::{aws_settings, mock_settings, vertex_settings};
 use super::values::{
     flag, headers, key_line, number, positive_at, resolved_string, seconds_at, string, string_list,
 };
@@ -267,17 +267,22 @@ fn deployment(
             .and_then(|n| resolved_string(n, &key(k), env, f))
     };
     let vertex = vertex_settings(params, &params_path, provider, env, f);
+    let aws = aws_settings(params, &params_path, provider, env, f);
     let api_base = match text("api_base", f)
         .or_else(|| provider.default_api_base().map(str::to_string))
         .or_else(|| vertex.default_api_base())
+        .or_else(|| aws.default_api_base())
     {
         Some(base) => base.trim_end_matches('/').to_string(),
         None => {
-            f.error(
-                params_line,
-                &key("api_base"),
-                format!("is required for {}/ models", provider.prefix()),
-            );
+            // A Bedrock deployment without a region has been told so already.
+            if provider != ProviderKind::Bedrock {
+                f.error(
+                    params_line,
+                    &key("api_base"),
+                    format!("is required for {}/ models", provider.prefix()),
+                );
+            }
             String::new()
         }
     };
@@ -371,6 +376,8 @@ fn deployment(
         vertex_project: vertex.project,
         vertex_location: vertex.location,
         vertex_credentials: vertex.credentials,
+        aws_region: aws.region,
+        aws_credentials: aws.credentials,
     })
 }
 

@@ -36,6 +36,9 @@ pub fn describe(config: &Config) -> String {
             if let Some(v) = &d.api_version {
                 let _ = writeln!(out, "      api_version: {v}");
             }
+            if let Some(region) = &d.aws_region {
+                let _ = writeln!(out, "      aws_region_name: {region}");
+            }
             let _ = writeln!(
                 out,
                 "      timeout: {} s, stream_timeout: {} s",

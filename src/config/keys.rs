@@ -47,6 +47,12 @@ pub const DEPLOYMENT_KEYS: &[&str] = &[
     "vertex_project",
     "vertex_location",
     "vertex_credentials",
+    "aws_region_name",
+    "region_name",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_bedrock_runtime_endpoint",
 ];
 
 /// `litellm_params` keys LiteLLM knows that are not acted on yet.
@@ -55,12 +61,6 @@ pub const DEPLOYMENT_KEYS_LATER: &[&str] = &[
     "order",
     "max_parallel_requests",
     "cooldown_time",
-    "region_name",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "aws_region_name",
-    "aws_bedrock_runtime_endpoint",
     "aws_role_name",
     "aws_profile_name",
     "input_cost_per_token",
@@ -77,7 +77,6 @@ pub const DEPLOYMENT_KEYS_LATER: &[&str] = &[
     "litellm_credential_name",
     "azure_ad_token",
     "configurable_clientside_auth_params",
-    "keep_alive",
 ];
 
 /// OpenAI request parameters: in `litellm_params` they are defaults applied
@@ -114,6 +113,9 @@ pub const REQUEST_PARAMS: &[&str] = &[
     "safety_identifier",
     "dimensions",
     "encoding_format",
+    // Ollama's own, as deployment defaults.
+    "keep_alive",
+    "num_ctx",
 ];
 
 pub const GENERAL_SETTINGS: &[&str] = &["master_key", "max_request_size_mb"];

@@ -75,6 +75,21 @@ pub struct Deployment {
     pub vertex_project: Option<String>,
     pub vertex_location: Option<String>,
     pub vertex_credentials: Option<Arc<GoogleCredentials>>,
+    /// AWS Bedrock: the region requests are signed for and the keys that
+    /// sign them (set for bedrock/ only).
+    pub aws_region: Option<String>,
+    pub aws_credentials: Option<AwsCredentials>,
+}
+
+/// Static AWS credentials: from `litellm_params`, else from the standard
+/// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`.
+#[derive(Clone, Debug)]
+pub struct AwsCredentials {
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+    /// Temporary credentials (STS) come with one; sent as
+    /// `x-amz-security-token`.
+    pub session_token: Option<Secret>,
 }
 
 /// Behaviour of the built-in `mock/` provider.

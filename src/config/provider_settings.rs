@@ -1,14 +1,15 @@
-//! Settings that belong to one provider: the built-in mock's behaviour and
-//! Vertex AI's project, location and credentials.
+//! Settings that belong to one provider: the built-in mock's behaviour,
+//! Vertex AI's project, location and credentials, and AWS Bedrock's region
+//! and credentials.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::MockSettings;
 use super::diag::Findings;
 use super::env::Env;
 use super::values::{number, resolved_string, string};
 use super::yaml::{Kind, Node};
+use super::{AwsCredentials, MockSettings, Secret};
 use crate::providers::ProviderKind;
 use crate::providers::google_auth::GoogleCredentials;
 
@@ -118,6 +119,119 @@ pub(super) fn vertex_settings(
         location: Some(location),
         credentials: Some(credentials),
     }
+}
+
+pub(super) struct Aws {
+    pub(super) region: Option<String>,
+    pub(super) credentials: Option<AwsCredentials>,
+    /// `aws_bedrock_runtime_endpoint`: a VPC endpoint, a proxy, a test server.
+    pub(super) endpoint: Option<String>,
+}
+
+impl Aws {
+    /// The endpoint given, else Bedrock's regional runtime endpoint.
+    pub(super) fn default_api_base(&self) -> Option<String> {
+        self.endpoint.clone().or_else(|| {
+            let region = self.region.as_deref()?;
+            Some(format!("https://bedrock-runtime.{region}.amazonaws.com"))
+        })
+    }
+}
+
+const AWS_KEYS: &[&str] = &[
+    "aws_region_name",
+    "region_name",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_bedrock_runtime_endpoint",
+];
+
+/// `aws_region_name` (or `region_name`), `aws_access_key_id`,
+/// `aws_secret_access_key`, `aws_session_token` and
+/// `aws_bedrock_runtime_endpoint`, each may be `os.environ/…`. Without
+/// them, the standard AWS_REGION (or AWS_DEFAULT_REGION), AWS_ACCESS_KEY_ID,
+/// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. A session token from the
+/// environment goes only with keys from the environment.
+pub(super) fn aws_settings(
+    params: &Node,
+    path: &str,
+    provider: ProviderKind,
+    env: &Env,
+    f: &mut Findings,
+) -> Aws {
+    let key = |k: &str| format!("{path}.{k}");
+    let mut aws = Aws {
+        region: None,
+        credentials: None,
+        endpoint: None,
+    };
+    if provider != ProviderKind::Bedrock {
+        for k in AWS_KEYS {
+            if let Some(node) = params.get(k) {
+                f.warn(node.line, &key(k), "only used by bedrock/ models; ignored");
+            }
+        }
+        return aws;
+    }
+    let line = params.line;
+    let text = |k: &str, f: &mut Findings| {
+        params
+            .get(k)
+            .and_then(|n| resolved_string(n, &key(k), env, f))
+            .filter(|v| !v.is_empty())
+    };
+    aws.region = text("aws_region_name", f)
+        .or_else(|| text("region_name", f))
+        .or_else(|| env.get("AWS_REGION"))
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .filter(|r| !r.is_empty());
+    if aws.region.is_none() {
+        f.error(
+            line,
+            &key("aws_region_name"),
+            "is required for bedrock/ models (or set AWS_REGION)",
+        );
+    }
+    aws.endpoint = text("aws_bedrock_runtime_endpoint", f);
+    let id = text("aws_access_key_id", f);
+    let secret = text("aws_secret_access_key", f);
+    let token = text("aws_session_token", f);
+    let (id, secret, token) = match (id, secret) {
+        (Some(id), Some(secret)) => (id, secret, token),
+        (None, None) => {
+            let (Some(id), Some(secret)) = (
+                env.get("AWS_ACCESS_KEY_ID").filter(|v| !v.is_empty()),
+                env.get("AWS_SECRET_ACCESS_KEY").filter(|v| !v.is_empty()),
+            ) else {
+                f.error(
+                    line,
+                    &key("aws_access_key_id"),
+                    "bedrock/ models need aws_access_key_id and aws_secret_access_key \
+                     (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment)",
+                );
+                return aws;
+            };
+            let token = token.or_else(|| env.get("AWS_SESSION_TOKEN").filter(|v| !v.is_empty()));
+            (id, secret, token)
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            let (given, missing) = if params.get("aws_access_key_id").is_some() {
+                ("aws_access_key_id", "aws_secret_access_key")
+            } else {
+                ("aws_secret_access_key", "aws_access_key_id")
+            };
+            let line = params.get(given).map_or(line, |n| n.line);
+            f.error(line, &key(missing), format!("is required with {given}"));
+            return aws;
+        }
+    };
+    aws.credentials = Some(AwsCredentials {
+        access_key_id: Secret(id),
+        secret_access_key: Secret(secret),
+        session_token: token.map(Secret),
+    });
+    aws
 }
 
 /// Credentials JSON as written, or the text of the file a value names.
