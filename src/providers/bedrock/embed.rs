@@ -14,12 +14,12 @@
 //! `encoding_format: base64` (what the OpenAI SDKs ask for by default) is
 //! the little-endian f32 bytes, base64.
 
-use base64::Engine;
 use serde_json::{Value, json};
 
 use super::{FailureClass, Params, ProviderError, bad_request, not_json};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
+use crate::providers::openai_shape;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Family {
@@ -143,21 +143,11 @@ pub fn decode(d: &Deployment, request: &ApiRequest, body: &[u8]) -> Result<Value
     let mut data = Vec::with_capacity(vectors.len());
     for (index, vector) in vectors.into_iter().enumerate() {
         let values = vector.as_array().ok_or_else(missing)?;
-        let embedding = if base64 {
-            let mut bytes = Vec::with_capacity(values.len() * 4);
-            for v in values {
-                bytes.extend_from_slice(&(v.as_f64().unwrap_or(0.0) as f32).to_le_bytes());
-            }
-            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-        } else {
-            Value::Array(values.clone())
-        };
-        data.push(json!({"object": "embedding", "index": index, "embedding": embedding}));
+        data.push(openai_shape::embedding(index, values, base64));
     }
-    Ok(json!({
-        "object": "list",
-        "data": data,
-        "model": d.upstream_model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }))
+    Ok(openai_shape::embedding_list(
+        data,
+        &d.upstream_model,
+        tokens,
+    ))
 }

@@ -5,13 +5,13 @@
 //! embedding text most often does. `encoding_format: base64` (the OpenAI
 //! SDKs' default) is the little-endian f32 bytes, base64.
 
-use base64::Engine;
 use serde_json::{Value, json};
 
 use super::{Params, bad, count, unexpected};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
 use crate::providers::ProviderError;
+use crate::providers::openai_shape;
 
 pub(super) const DEFAULT_INPUT_TYPE: &str = "search_document";
 
@@ -79,22 +79,12 @@ pub(super) fn decode(
         let values = vector
             .as_array()
             .ok_or_else(|| unexpected("an embedding is not a list of numbers"))?;
-        let embedding = if base64 {
-            let mut bytes = Vec::with_capacity(values.len() * 4);
-            for v in values {
-                bytes.extend_from_slice(&(v.as_f64().unwrap_or(0.0) as f32).to_le_bytes());
-            }
-            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-        } else {
-            Value::Array(values.clone())
-        };
-        data.push(json!({"object": "embedding", "index": index, "embedding": embedding}));
+        data.push(openai_shape::embedding(index, values, base64));
     }
     let tokens = count(json.pointer("/meta/billed_units/input_tokens")).unwrap_or(0);
-    Ok(json!({
-        "object": "list",
-        "data": data,
-        "model": d.upstream_model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }))
+    Ok(openai_shape::embedding_list(
+        data,
+        &d.upstream_model,
+        tokens,
+    ))
 }

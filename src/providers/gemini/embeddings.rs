@@ -2,12 +2,12 @@
 //! and from OpenAI's embeddings list. `encoding_format: base64` (what the
 //! OpenAI SDKs ask for by default) is the little-endian f32 bytes, base64.
 
-use base64::Engine;
 use serde_json::{Value, json};
 
 use super::{FailureClass, Params, ProviderError, bad_request};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
+use crate::providers::openai_shape;
 
 /// `{"requests": [{"model": "models/…", "content": {"parts": [{"text"}]},
 /// "outputDimensionality"?, "taskType"?}]}`
@@ -106,22 +106,12 @@ pub fn decode(
             .pointer("/embeddings/statistics/token_count")
             .and_then(Value::as_f64)
             .unwrap_or(0.0) as u64;
-        let embedding = if base64 {
-            let mut bytes = Vec::with_capacity(values.len() * 4);
-            for v in values {
-                bytes.extend_from_slice(&(v.as_f64().unwrap_or(0.0) as f32).to_le_bytes());
-            }
-            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-        } else {
-            Value::Array(values.clone())
-        };
-        data.push(json!({"object": "embedding", "index": index, "embedding": embedding}));
+        data.push(openai_shape::embedding(index, values, base64));
     }
     // Gemini's batch answer carries no token count; Vertex's gives one per input.
-    Ok(json!({
-        "object": "list",
-        "data": data,
-        "model": d.upstream_model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }))
+    Ok(openai_shape::embedding_list(
+        data,
+        &d.upstream_model,
+        tokens,
+    ))
 }

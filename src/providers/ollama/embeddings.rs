@@ -4,7 +4,6 @@
 //! `prompt_eval_count`. `encoding_format: base64` (what the OpenAI SDKs ask
 //! for by default) is the little-endian f32 bytes, base64.
 
-use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::request::keep_alive;
@@ -12,6 +11,7 @@ use super::response::error_in;
 use super::{FailureClass, Params, ProviderError, bad};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
+use crate::providers::openai_shape;
 
 pub(super) fn body(
     d: &Deployment,
@@ -87,25 +87,17 @@ pub(super) fn decode(
         let values = item
             .as_array()
             .ok_or_else(|| unexpected(format!("embedding {index} is not an array")))?;
-        let embedding = if base64 {
-            let mut bytes = Vec::with_capacity(values.len() * 4);
-            for v in values {
-                bytes.extend_from_slice(&(v.as_f64().unwrap_or(0.0) as f32).to_le_bytes());
-            }
-            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-        } else {
-            Value::Array(values.clone())
-        };
-        data.push(json!({"object": "embedding", "index": index, "embedding": embedding}));
+        data.push(openai_shape::embedding(index, values, base64));
     }
     let tokens = json
         .get("prompt_eval_count")
         .and_then(Value::as_u64)
         .unwrap_or(0);
-    Ok(json!({
-        "object": "list",
-        "data": data,
-        "model": json.get("model").and_then(Value::as_str).unwrap_or(&d.upstream_model),
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }))
+    Ok(openai_shape::embedding_list(
+        data,
+        json.get("model")
+            .and_then(Value::as_str)
+            .unwrap_or(&d.upstream_model),
+        tokens,
+    ))
 }
