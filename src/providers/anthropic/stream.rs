@@ -16,9 +16,10 @@ use serde_json::{Value, json};
 
 use super::JSON_TOOL;
 use super::request::Params;
-use super::response::{Usage, finish_reason, now};
+use super::response::{Usage, finish_reason};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
+use crate::providers::openai_shape::ChunkWriter;
 use crate::providers::sse::SseSplitter;
 use crate::providers::{FailureClass, ProviderError, StreamDecoder};
 
@@ -36,12 +37,8 @@ enum Block {
 
 pub(super) struct Decoder {
     sse: SseSplitter,
-    include_usage: bool,
     json_mode: bool,
-    id: Value,
-    model: Value,
-    created: u64,
-    started: bool,
+    chunks: ChunkWriter,
     blocks: HashMap<u64, Block>,
     tool_calls: u64,
     stop_reason: Option<String>,
@@ -53,45 +50,13 @@ impl Decoder {
     pub(super) fn new(d: &Deployment, request: &ApiRequest) -> Self {
         Decoder {
             sse: SseSplitter::default(),
-            include_usage: request.include_usage,
             json_mode: Params::new(d, request).json_schema().is_some(),
-            id: Value::Null,
-            model: Value::String(d.upstream_model.clone()),
-            created: now(),
-            started: false,
+            chunks: ChunkWriter::new(&d.upstream_model, request.include_usage),
             blocks: HashMap::new(),
             tool_calls: 0,
             stop_reason: None,
             usage: Usage::default(),
             done: false,
-        }
-    }
-
-    fn chunk(&self, choices: Value, usage: Option<Value>) -> Bytes {
-        let mut c = json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model, "choices": choices});
-        if self.include_usage {
-            c["usage"] = usage.unwrap_or(Value::Null);
-        }
-        let mut event = b"data: ".to_vec();
-        // Serializing a Value cannot fail.
-        event.extend_from_slice(&serde_json::to_vec(&c).unwrap_or_default());
-        event.extend_from_slice(b"\n\n");
-        Bytes::from(event)
-    }
-
-    fn delta(&mut self, delta: Value, finish: Option<&str>, out: &mut Vec<Bytes>) {
-        self.start(out);
-        let choices =
-            json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
-        out.push(self.chunk(choices, None));
-    }
-
-    /// The first chunk, once, before anything else.
-    fn start(&mut self, out: &mut Vec<Bytes>) {
-        if !self.started {
-            self.started = true;
-            self.delta(json!({"role": "assistant", "content": ""}), None, out);
         }
     }
 
@@ -101,14 +66,14 @@ impl Decoder {
             "message_start" => {
                 if let Some(m) = ev.get("message") {
                     if let Some(id) = m.get("id").filter(|v| v.is_string()) {
-                        self.id = id.clone();
+                        self.chunks.id = id.clone();
                     }
                     if let Some(model) = m.get("model").filter(|v| v.is_string()) {
-                        self.model = model.clone();
+                        self.chunks.model = model.clone();
                     }
                     self.usage.update(m.get("usage"));
                 }
-                self.start(out);
+                self.chunks.start(out);
             }
             "content_block_start" => {
                 let Some(index) = ev.get("index").and_then(Value::as_u64) else {
@@ -135,7 +100,7 @@ impl Decoder {
                     Block::Tool(i) => {
                         let call = json!({"index": i, "id": str_at("/content_block/id"), "type": "function",
                             "function": {"name": str_at("/content_block/name"), "arguments": ""}});
-                        self.delta(json!({"tool_calls": [call]}), None, out);
+                        self.chunks.delta(json!({"tool_calls": [call]}), None, out);
                     }
                     Block::Answer | Block::Other => {}
                 }
@@ -158,7 +123,7 @@ impl Decoder {
                         let args = str_at("/delta/partial_json");
                         if !args.is_empty() {
                             let call = json!({"index": i, "function": {"arguments": args}});
-                            self.delta(json!({"tool_calls": [call]}), None, out);
+                            self.chunks.delta(json!({"tool_calls": [call]}), None, out);
                         }
                     }
                     _ => {} // signature_delta, citations_delta, …
@@ -172,9 +137,9 @@ impl Decoder {
             }
             "message_stop" => {
                 let finish = finish_reason(self.stop_reason.as_deref(), self.tool_calls > 0);
-                self.delta(json!({}), Some(finish), out);
-                if self.include_usage {
-                    out.push(self.chunk(json!([]), Some(self.usage.to_openai())));
+                self.chunks.delta(json!({}), Some(finish), out);
+                if self.chunks.include_usage {
+                    out.push(self.chunks.chunk(json!([]), Some(self.usage.to_openai())));
                 }
                 out.push(Bytes::from_static(b"data: [DONE]\n\n"));
                 self.done = true;
@@ -194,7 +159,7 @@ impl Decoder {
 
     fn text(&mut self, text: &str, field: &str, out: &mut Vec<Bytes>) {
         if !text.is_empty() {
-            self.delta(json!({ field: text }), None, out);
+            self.chunks.delta(json!({ field: text }), None, out);
         }
     }
 }

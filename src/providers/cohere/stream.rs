@@ -17,20 +17,16 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::now;
 use super::response::{Usage, finish_reason};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
+use crate::providers::openai_shape::ChunkWriter;
 use crate::providers::sse::SseSplitter;
 use crate::providers::{ProviderError, StreamDecoder};
 
 pub(super) struct Decoder {
     sse: SseSplitter,
-    include_usage: bool,
-    id: Value,
-    model: Value,
-    created: u64,
-    started: bool,
+    chunks: ChunkWriter,
     /// OpenAI `tool_calls` index by Cohere's tool-call `index`.
     tools: HashMap<u64, u64>,
     tool_calls: u64,
@@ -41,48 +37,16 @@ impl Decoder {
     pub(super) fn new(d: &Deployment, request: &ApiRequest) -> Self {
         Decoder {
             sse: SseSplitter::default(),
-            include_usage: request.include_usage,
-            id: Value::Null,
-            model: Value::String(d.upstream_model.clone()),
-            created: now(),
-            started: false,
+            chunks: ChunkWriter::new(&d.upstream_model, request.include_usage),
             tools: HashMap::new(),
             tool_calls: 0,
             done: false,
         }
     }
 
-    fn chunk(&self, choices: Value, usage: Option<Value>) -> Bytes {
-        let mut c = json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model, "choices": choices});
-        if self.include_usage {
-            c["usage"] = usage.unwrap_or(Value::Null);
-        }
-        let mut event = b"data: ".to_vec();
-        // Serializing a Value cannot fail.
-        event.extend_from_slice(&serde_json::to_vec(&c).unwrap_or_default());
-        event.extend_from_slice(b"\n\n");
-        Bytes::from(event)
-    }
-
-    fn delta(&mut self, delta: Value, finish: Option<&str>, out: &mut Vec<Bytes>) {
-        self.start(out);
-        let choices =
-            json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
-        out.push(self.chunk(choices, None));
-    }
-
-    /// The first chunk, once, before anything else.
-    fn start(&mut self, out: &mut Vec<Bytes>) {
-        if !self.started {
-            self.started = true;
-            self.delta(json!({"role": "assistant", "content": ""}), None, out);
-        }
-    }
-
     fn text(&mut self, text: Option<&str>, field: &str, out: &mut Vec<Bytes>) {
         if let Some(text) = text.filter(|t| !t.is_empty()) {
-            self.delta(json!({ field: text }), None, out);
+            self.chunks.delta(json!({ field: text }), None, out);
         }
     }
 
@@ -91,9 +55,9 @@ impl Decoder {
         match ev.get("type").and_then(Value::as_str).unwrap_or("") {
             "message-start" => {
                 if let Some(id) = ev.get("id").filter(|v| v.is_string()) {
-                    self.id = id.clone();
+                    self.chunks.id = id.clone();
                 }
-                self.start(out);
+                self.chunks.start(out);
             }
             "content-start" | "content-delta" => {
                 self.text(str_at("/delta/message/content/text"), "content", out);
@@ -115,7 +79,7 @@ impl Decoder {
                     "name": str_at("/delta/message/tool_calls/function/name").unwrap_or(""),
                     "arguments": str_at("/delta/message/tool_calls/function/arguments").unwrap_or(""),
                 }});
-                self.delta(json!({"tool_calls": [call]}), None, out);
+                self.chunks.delta(json!({"tool_calls": [call]}), None, out);
             }
             "tool-call-delta" => {
                 // Without an index, the deltas belong to the latest call.
@@ -126,7 +90,7 @@ impl Decoder {
                 let args = str_at("/delta/message/tool_calls/function/arguments");
                 if let (Some(index), Some(args)) = (index, args.filter(|a| !a.is_empty())) {
                     let call = json!({"index": index, "function": {"arguments": args}});
-                    self.delta(json!({"tool_calls": [call]}), None, out);
+                    self.chunks.delta(json!({"tool_calls": [call]}), None, out);
                 }
             }
             "message-end" => {
@@ -135,10 +99,10 @@ impl Decoder {
                     self.tool_calls > 0,
                     str_at("/delta/error"),
                 )?;
-                self.delta(json!({}), Some(finish), out);
-                if self.include_usage {
+                self.chunks.delta(json!({}), Some(finish), out);
+                if self.chunks.include_usage {
                     let usage = Usage::read(ev.pointer("/delta/usage")).to_openai();
-                    out.push(self.chunk(json!([]), Some(usage)));
+                    out.push(self.chunks.chunk(json!([]), Some(usage)));
                 }
                 out.push(Bytes::from_static(b"data: [DONE]\n\n"));
                 self.done = true;

@@ -13,18 +13,15 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::response::{completion_id, error_in, finish_reason, now, tool_call, usage};
+use super::response::{completion_id, error_in, finish_reason, tool_call, usage};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
+use crate::providers::openai_shape::ChunkWriter;
 use crate::providers::{ProviderError, StreamDecoder};
 
 pub(super) struct NdjsonDecoder {
     buf: Vec<u8>,
-    include_usage: bool,
-    id: String,
-    model: Value,
-    created: u64,
-    started: bool,
+    chunks: ChunkWriter,
     tool_calls: u64,
     done: bool,
 }
@@ -33,43 +30,12 @@ impl NdjsonDecoder {
     pub(super) fn new(d: &Deployment, request: &ApiRequest) -> Self {
         NdjsonDecoder {
             buf: Vec::new(),
-            include_usage: request.include_usage,
-            id: completion_id(),
-            model: Value::String(d.upstream_model.clone()),
-            created: now(),
-            started: false,
+            chunks: ChunkWriter::new(&d.upstream_model, request.include_usage)
+                // Ollama sends no id: each answer gets its own.
+                .with_id(completion_id()),
             tool_calls: 0,
             done: false,
         }
-    }
-
-    fn chunk(&self, choices: Value, usage: Option<Value>) -> Bytes {
-        let mut c = json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model, "choices": choices});
-        if self.include_usage {
-            c["usage"] = usage.unwrap_or(Value::Null);
-        }
-        let mut event = b"data: ".to_vec();
-        // Serializing a Value cannot fail.
-        event.extend_from_slice(&serde_json::to_vec(&c).unwrap_or_default());
-        event.extend_from_slice(b"\n\n");
-        Bytes::from(event)
-    }
-
-    /// The first chunk, once, before anything else.
-    fn start(&mut self, out: &mut Vec<Bytes>) {
-        if !self.started {
-            self.started = true;
-            let first = json!([{"index": 0, "delta": {"role": "assistant", "content": ""},
-                "logprobs": null, "finish_reason": null}]);
-            out.push(self.chunk(first, None));
-        }
-    }
-
-    fn delta(&self, delta: Value, finish: Option<&str>, out: &mut Vec<Bytes>) {
-        let choices =
-            json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
-        out.push(self.chunk(choices, None));
     }
 
     fn line(&mut self, obj: &Value, out: &mut Vec<Bytes>) -> Result<(), ProviderError> {
@@ -77,19 +43,20 @@ impl NdjsonDecoder {
             return Err(e);
         }
         if let Some(model) = obj.get("model").filter(|m| m.is_string()) {
-            self.model = model.clone();
+            self.chunks.model = model.clone();
         }
-        self.start(out);
+        self.chunks.start(out);
         let text = |name: &str| {
             obj.pointer(&format!("/message/{name}"))
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
         };
         if let Some(thinking) = text("thinking") {
-            self.delta(json!({"reasoning_content": thinking}), None, out);
+            self.chunks
+                .delta(json!({"reasoning_content": thinking}), None, out);
         }
         if let Some(content) = text("content") {
-            self.delta(json!({"content": content}), None, out);
+            self.chunks.delta(json!({"content": content}), None, out);
         }
         let calls = obj
             .pointer("/message/tool_calls")
@@ -98,16 +65,16 @@ impl NdjsonDecoder {
         for call in calls {
             let index = self.tool_calls;
             self.tool_calls += 1;
-            let mut call = tool_call(call, &self.id, index);
+            let mut call = tool_call(call, self.chunks.id.as_str().unwrap_or_default(), index);
             call["index"] = index.into();
-            self.delta(json!({"tool_calls": [call]}), None, out);
+            self.chunks.delta(json!({"tool_calls": [call]}), None, out);
         }
         if obj.get("done").and_then(Value::as_bool) == Some(true) {
             let reason = obj.get("done_reason").and_then(Value::as_str);
             let finish = finish_reason(reason, self.tool_calls > 0);
-            self.delta(json!({}), Some(finish), out);
-            if self.include_usage {
-                out.push(self.chunk(json!([]), Some(usage(obj))));
+            self.chunks.delta(json!({}), Some(finish), out);
+            if self.chunks.include_usage {
+                out.push(self.chunks.chunk(json!([]), Some(usage(obj))));
             }
             out.push(Bytes::from_static(b"data: [DONE]\n\n"));
             self.done = true;
