@@ -4,10 +4,11 @@
 //! token (gcloud's application-default credentials). A token is cached until
 //! shortly before it expires, so the request path normally only reads it.
 
+use crate::providers::openai_shape::unix_now;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock, Mutex, RwLock, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
@@ -298,12 +299,6 @@ impl fmt::Debug for GoogleCredentials {
             Kind::AuthorizedUser { .. } => f.write_str("authorized user (refresh token)"),
         }
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn host(url: &str) -> &str {

@@ -4,7 +4,8 @@
 //! errors come from the deployment's `mock_*` settings. `switchyard
 //! mock-server` serves the same answers over HTTP (for the benchmark).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use crate::providers::openai_shape::unix_now;
+use std::time::Duration;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -61,12 +62,6 @@ pub async fn respond(settings: &MockSettings, path: &str, body: &[u8]) -> Upstre
     } else {
         json_response(answer.completion())
     }
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// What the mock says to one chat request.
@@ -147,12 +142,12 @@ impl Answer {
                 json!({"index": i, "message": message, "logprobs": null, "finish_reason": finish})
             })
             .collect();
-        json!({"id": self.id, "object": "chat.completion", "created": now(), "model": self.model,
+        json!({"id": self.id, "object": "chat.completion", "created": unix_now(), "model": self.model,
                "choices": choices, "usage": self.usage(), "system_fingerprint": "fp_switchyard_mock"})
     }
 
     fn chunk(&self, index: usize, delta: Value, finish: Option<&str>) -> Value {
-        json!({"id": self.id, "object": "chat.completion.chunk", "created": now(), "model": self.model,
+        json!({"id": self.id, "object": "chat.completion.chunk", "created": unix_now(), "model": self.model,
                "system_fingerprint": "fp_switchyard_mock",
                "choices": [{"index": index, "delta": delta, "logprobs": null, "finish_reason": finish}]})
     }
@@ -189,7 +184,7 @@ impl Answer {
             for c in &mut out {
                 c["usage"] = Value::Null;
             }
-            out.push(json!({"id": self.id, "object": "chat.completion.chunk", "created": now(), "model": self.model,
+            out.push(json!({"id": self.id, "object": "chat.completion.chunk", "created": unix_now(), "model": self.model,
                 "system_fingerprint": "fp_switchyard_mock", "choices": [], "usage": self.usage()}));
         }
         out

@@ -5,6 +5,13 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+/// Seconds since the Unix epoch, for `created` fields.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// One entry of an embeddings list: the vector as floats, or (for
 /// `encoding_format: base64`, which the OpenAI SDKs always ask for) as
 /// base64 of little-endian f32 values, as OpenAI sends it.
@@ -44,9 +51,7 @@ pub struct ChunkWriter {
 
 impl ChunkWriter {
     pub fn new(model: &str, include_usage: bool) -> Self {
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let created = unix_now();
         ChunkWriter {
             id: Value::Null,
             model: Value::String(model.to_string()),

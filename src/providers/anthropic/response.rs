@@ -1,7 +1,7 @@
 //! A Message as an OpenAI `chat.completion`, and the pieces the stream
 //! decoder shares: stop reasons and usage.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use crate::providers::openai_shape::unix_now;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -12,12 +12,6 @@ use super::request::Params;
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
 use crate::providers::{FailureClass, ProviderError};
-
-pub(super) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 /// OpenAI's `finish_reason` for Anthropic's `stop_reason`. `tool_use` is
 /// `stop` when the only tool used carried the structured answer.
@@ -140,7 +134,7 @@ pub(super) fn decode(
     let out = json!({
         "id": msg.get("id").cloned().unwrap_or(Value::Null),
         "object": "chat.completion",
-        "created": now(),
+        "created": unix_now(),
         "model": msg.get("model").and_then(Value::as_str).unwrap_or(&d.upstream_model),
         "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
         "usage": usage.to_openai(),

@@ -47,6 +47,7 @@ mod response;
 mod sign;
 mod stream;
 
+pub(super) use crate::providers::openai_shape::unix_now;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -216,12 +217,6 @@ fn not_json(what: &str, e: &serde_json::Error) -> ProviderError {
         FailureClass::ServerError,
         format!("Bedrock answered with {what} that is not JSON: {e}"),
     )
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ mod rerank;
 mod response;
 mod stream;
 
+pub(super) use crate::providers::openai_shape::unix_now as now;
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
@@ -210,12 +211,6 @@ pub(super) fn unexpected(detail: &str) -> ProviderError {
 pub(super) fn count(v: Option<&Value>) -> Option<u64> {
     let n = v?.as_f64()?;
     (n.is_finite() && n >= 0.0).then(|| n.round() as u64)
-}
-
-pub(super) fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod response;
 mod schema;
 mod stream;
 
+pub(super) use crate::providers::openai_shape::unix_now;
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
@@ -197,12 +198,6 @@ fn bad_request(param: &str, message: impl Into<String>) -> ProviderError {
         param: Some(param.to_string()),
         ..ProviderError::new(FailureClass::BadRequest, message)
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn no_rerank() -> ProviderError {

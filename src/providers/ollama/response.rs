@@ -1,7 +1,7 @@
 //! An `/api/chat` answer as an OpenAI `chat.completion`, and the pieces the
 //! stream decoder shares: ids, tool calls, finish reasons and usage.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use crate::providers::openai_shape::unix_now;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -11,12 +11,6 @@ use crate::config::Deployment;
 use crate::providers::{FailureClass, ProviderError};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-
-pub(super) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 /// Ollama's answers carry no id; each gets one (unique, not secret).
 pub(super) fn completion_id() -> String {
@@ -136,7 +130,7 @@ pub(super) fn completion(d: &Deployment, body: &[u8]) -> Result<Value, ProviderE
     Ok(json!({
         "id": id,
         "object": "chat.completion",
-        "created": now(),
+        "created": unix_now(),
         "model": answer.get("model").and_then(Value::as_str).unwrap_or(&d.upstream_model),
         "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
         "usage": usage(&answer),
