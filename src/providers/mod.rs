@@ -13,6 +13,7 @@ pub mod headers;
 pub mod mock;
 pub mod ollama;
 pub mod openai;
+pub mod openai_request;
 pub mod openai_shape;
 pub mod params;
 pub mod sse;

@@ -11,7 +11,8 @@ use serde_json::{Map, Value, json};
 use super::{DEFAULT_MAX_TOKENS, JSON_TOOL, thinking_budget};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
-use crate::providers::{FailureClass, ProviderError};
+use crate::providers::ProviderError;
+use crate::providers::openai_request::{bad, function_tool, tool_call_arguments};
 
 /// A request parameter: the client's, else the deployment's default.
 pub(super) struct Params<'a> {
@@ -51,13 +52,6 @@ impl<'a> Params<'a> {
 
 fn open_object() -> Value {
     json!({"type": "object", "additionalProperties": true})
-}
-
-fn bad(param: &str, message: impl Into<String>) -> ProviderError {
-    ProviderError {
-        param: Some(param.to_string()),
-        ..ProviderError::new(FailureClass::BadRequest, message)
-    }
 }
 
 pub(super) fn body(
@@ -361,23 +355,7 @@ fn assistant_blocks(m: &Value, at: &str) -> Result<Vec<Value>, ProviderError> {
         let (Some(id), Some(name)) = (id, name) else {
             return Err(bad(&at, "a tool call needs an id and function.name"));
         };
-        let input = match call.pointer("/function/arguments") {
-            None | Some(Value::Null) => json!({}),
-            Some(Value::String(s)) if s.trim().is_empty() => json!({}),
-            Some(Value::String(s)) => serde_json::from_str(s).map_err(|e| {
-                bad(
-                    &format!("{at}.function.arguments"),
-                    format!("the arguments are not valid JSON: {e}"),
-                )
-            })?,
-            Some(v) => v.clone(),
-        };
-        if !input.is_object() {
-            return Err(bad(
-                &format!("{at}.function.arguments"),
-                "the arguments must be a JSON object",
-            ));
-        }
+        let input = tool_call_arguments(call, &at)?;
         out.push(json!({"type": "tool_use", "id": id, "name": name, "input": input}));
     }
     Ok(out)
@@ -414,30 +392,13 @@ fn tools(p: &Params, thinking: bool, out: &mut Map<String, Value>) -> Result<(),
         .flatten()
         .enumerate()
     {
-        let at = format!("tools[{i}]");
-        if t.get("type")
-            .and_then(Value::as_str)
-            .is_some_and(|k| k != "function")
-        {
-            return Err(bad(
-                &format!("{at}.type"),
-                "only function tools are supported by Anthropic models",
-            ));
-        }
-        let f = t.get("function").unwrap_or(t);
-        let name = f
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(&format!("{at}.function.name"), "a tool needs a name"))?;
-        let mut tool = json!({"name": name});
-        if let Some(desc) = f.get("description").filter(|d| d.is_string()) {
+        let function = function_tool(t, &format!("tools[{i}]"), "Anthropic models")?;
+        let mut tool = json!({"name": function.name});
+        if let Some(desc) = function.description {
             tool["description"] = desc.clone();
         }
-        tool["input_schema"] = f
-            .get("parameters")
-            .filter(|s| s.is_object())
-            .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
+        tool["input_schema"] = function.parameters;
+        let f = t.get("function").unwrap_or(t);
         if let Some(cache) = t.get("cache_control").or_else(|| f.get("cache_control")) {
             tool["cache_control"] = cache.clone();
         }

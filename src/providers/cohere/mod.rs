@@ -53,6 +53,7 @@ mod rerank;
 mod response;
 mod stream;
 
+pub(super) use crate::providers::openai_request::bad;
 pub(super) use crate::providers::openai_shape::unix_now as now;
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -188,13 +189,6 @@ impl<'a> Params<'a> {
     pub(super) fn get(&self, name: &str) -> Option<&'a Value> {
         let set = |m: &'a Map<String, Value>| m.get(name).filter(|v| !v.is_null());
         set(self.body).or_else(|| set(self.defaults))
-    }
-}
-
-pub(super) fn bad(param: &str, message: impl Into<String>) -> ProviderError {
-    ProviderError {
-        param: Some(param.to_string()),
-        ..ProviderError::new(FailureClass::BadRequest, message)
     }
 }
 

@@ -6,6 +6,7 @@ use super::{Params, bad};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
 use crate::providers::ProviderError;
+use crate::providers::openai_request::function_tool;
 
 /// Cohere's documented range for `p`.
 const P_RANGE: (f64, f64) = (0.01, 0.99);
@@ -248,27 +249,11 @@ fn tools(p: &Params, out: &mut Map<String, Value>) -> Result<(), ProviderError> 
         .flatten()
         .enumerate()
     {
-        let at = format!("tools[{i}]");
-        if t.get("type").and_then(Value::as_str).unwrap_or("function") != "function" {
-            return Err(bad(
-                &format!("{at}.type"),
-                "only function tools are supported by Cohere models",
-            ));
-        }
-        let f = t.get("function").unwrap_or(t);
-        let name = f
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(&format!("{at}.function.name"), "a tool needs a name"))?;
-        let mut function = json!({"name": name});
-        if let Some(desc) = f.get("description").filter(|d| d.is_string()) {
+        let tool = function_tool(t, &format!("tools[{i}]"), "Cohere models")?;
+        let mut function = json!({"name": tool.name, "parameters": tool.parameters});
+        if let Some(desc) = tool.description {
             function["description"] = desc.clone();
         }
-        function["parameters"] = f
-            .get("parameters")
-            .filter(|s| s.is_object())
-            .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
         tools.push(json!({"type": "function", "function": function}));
     }
     if p.get("parallel_tool_calls") == Some(&Value::Bool(false)) && !p.dropping {

@@ -47,6 +47,7 @@ mod request;
 mod response;
 mod stream;
 
+use crate::providers::openai_request::bad;
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
@@ -204,13 +205,6 @@ impl<'a> Params<'a> {
             "{message} Set drop_params: true in the request or the deployment's litellm_params to leave it out."
         );
         Err(bad(param, message).with_code("unsupported_parameter"))
-    }
-}
-
-fn bad(param: &str, message: impl Into<String>) -> ProviderError {
-    ProviderError {
-        param: Some(param.to_string()),
-        ..ProviderError::new(FailureClass::BadRequest, message)
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::{Params, ProviderError, bad};
 use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
+use crate::providers::openai_request::{function_tool, tool_call_arguments};
 
 pub(super) fn chat_body(
     d: &Deployment,
@@ -191,26 +192,17 @@ fn tools(p: &Params) -> Result<Option<Value>, ProviderError> {
     }
     let mut out = Vec::with_capacity(list.len());
     for (i, t) in list.iter().enumerate() {
-        let at = format!("tools[{i}]");
         if t.get("type").and_then(Value::as_str) != Some("function") {
             return Err(bad(
-                &format!("{at}.type"),
+                &format!("tools[{i}].type"),
                 "only function tools are supported by Ollama",
             ));
         }
-        let f = t.get("function").unwrap_or(&Value::Null);
-        let Some(name) = f.get("name").and_then(Value::as_str) else {
-            return Err(bad(&format!("{at}.function.name"), "a tool needs a name"));
-        };
-        let mut function = json!({"name": name});
-        if let Some(desc) = f.get("description").filter(|d| d.is_string()) {
+        let tool = function_tool(t, &format!("tools[{i}]"), "Ollama")?;
+        let mut function = json!({"name": tool.name, "parameters": tool.parameters});
+        if let Some(desc) = tool.description {
             function["description"] = desc.clone();
         }
-        function["parameters"] = f
-            .get("parameters")
-            .filter(|s| s.is_object())
-            .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
         out.push(json!({"type": "function", "function": function}));
     }
     Ok((!out.is_empty()).then_some(Value::Array(out)))
@@ -306,23 +298,7 @@ fn assistant(p: &Params, m: &Value, at: &str) -> Result<Value, ProviderError> {
         let Some(name) = call.pointer("/function/name").and_then(Value::as_str) else {
             return Err(bad(&at, "a tool call needs function.name"));
         };
-        let arguments = match call.pointer("/function/arguments") {
-            None | Some(Value::Null) => json!({}),
-            Some(Value::String(s)) if s.trim().is_empty() => json!({}),
-            Some(Value::String(s)) => serde_json::from_str(s).map_err(|e| {
-                bad(
-                    &format!("{at}.function.arguments"),
-                    format!("the arguments are not valid JSON: {e}"),
-                )
-            })?,
-            Some(v) => v.clone(),
-        };
-        if !arguments.is_object() {
-            return Err(bad(
-                &format!("{at}.function.arguments"),
-                "the arguments must be a JSON object",
-            ));
-        }
+        let arguments = tool_call_arguments(call, &at)?;
         out.push(json!({"function": {"name": name, "arguments": arguments}}));
     }
     if !out.is_empty() {
