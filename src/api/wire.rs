@@ -144,8 +144,9 @@ impl ApiRequest {
                 RERANK_FIELDS
             }
         };
-        for (name, shape) in fields {
-            if let Some(v) = body.get(*name)
+        // A body has a few keys and the table ~20: scan the body, not the table.
+        for (name, v) in &body {
+            if let Some((_, shape)) = fields.iter().find(|(field, _)| field == name)
                 && !v.is_null()
                 && !shape.accepts(v)
             {
