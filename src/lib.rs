@@ -14,4 +14,6 @@ pub mod providers;
 pub mod relay;
 pub mod router;
 pub mod server;
+#[doc(hidden)]
+pub mod testing;
 pub mod transport;

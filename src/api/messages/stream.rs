@@ -414,15 +414,8 @@ mod tests {
         #[test]
         fn output_does_not_depend_on_the_split(cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8)) {
             let bytes = TOOL_STREAM.as_bytes();
-            let mut at: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
-            at.sort_unstable();
-            let mut pieces = Vec::new();
-            let mut from = 0;
-            for a in at {
-                pieces.push(&bytes[from..a]);
-                from = a;
-            }
-            pieces.push(&bytes[from..]);
+            let pieces =
+                crate::testing::split_at_points(bytes, cuts.iter().map(|c| c.index(bytes.len() + 1)));
             prop_assert_eq!(run(&pieces), run(&[bytes]));
         }
 
@@ -440,15 +433,8 @@ mod tests {
         ) {
             let text: String = events.iter().map(|e| format!("{e}\n\n")).collect();
             let bytes = text.as_bytes();
-            let mut at: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
-            at.sort_unstable();
-            let mut pieces = Vec::new();
-            let mut from = 0;
-            for a in at {
-                pieces.push(&bytes[from..a]);
-                from = a;
-            }
-            pieces.push(&bytes[from..]);
+            let pieces =
+                crate::testing::split_at_points(bytes, cuts.iter().map(|c| c.index(bytes.len() + 1)));
             prop_assert_eq!(run(&pieces), run(&[bytes]));
         }
     }

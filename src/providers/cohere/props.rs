@@ -3,7 +3,6 @@
 //! split; encode and decode never panic on arbitrary JSON, for chat,
 //! embeddings and rerank.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -240,14 +239,7 @@ proptest! {
     ) {
         let whole = valid_stream(with_error, crlf);
         let bytes = whole.as_bytes();
-        let cuts: BTreeSet<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
-        let mut pieces = Vec::new();
-        let mut start = 0;
-        for cut in cuts {
-            pieces.push(&bytes[start..cut]);
-            start = cut;
-        }
-        pieces.push(&bytes[start..]);
+        let pieces = crate::testing::split_at_points(bytes, cuts);
         let expected = decode(&[bytes], include_usage);
         prop_assert_eq!(expected.1.is_some(), with_error);
         prop_assert!(with_error || expected.0.last().is_some_and(|e| e == "data: [DONE]\n\n"));

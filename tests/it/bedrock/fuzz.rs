@@ -169,15 +169,8 @@ proptest! {
         json_mode in any::<bool>(),
     ) {
         let bytes: Vec<u8> = events.iter().flat_map(frame).collect();
-        let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
-        points.sort_unstable();
-        let mut pieces: Vec<&[u8]> = Vec::new();
-        let mut start = 0;
-        for p in points {
-            pieces.push(&bytes[start..p]);
-            start = p;
-        }
-        pieces.push(&bytes[start..]);
+        let pieces =
+            switchyard::testing::split_at_points(&bytes, cuts.iter().map(|i| i.index(bytes.len() + 1)));
         let (whole, failed, done) = decode_stream(&[&bytes], include_usage, json_mode);
         prop_assert!(!failed && done);
         let (split, failed, done) = decode_stream(&pieces, include_usage, json_mode);

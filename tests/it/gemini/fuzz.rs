@@ -141,15 +141,8 @@ proptest! {
     ) {
         let sep = if crlf { "\r\n\r\n" } else { "\n\n" };
         let bytes: Vec<u8> = events.iter().flat_map(|e| format!("data: {e}{sep}").into_bytes()).collect();
-        let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
-        points.sort_unstable();
-        let mut pieces: Vec<&[u8]> = Vec::new();
-        let mut start = 0;
-        for p in points {
-            pieces.push(&bytes[start..p]);
-            start = p;
-        }
-        pieces.push(&bytes[start..]);
+        let pieces =
+            switchyard::testing::split_at_points(&bytes, cuts.iter().map(|i| i.index(bytes.len() + 1)));
         let (whole, failed) = decode_stream(&[&bytes], include_usage, n);
         prop_assert!(!failed);
         let (split, failed) = decode_stream(&pieces, include_usage, n);
