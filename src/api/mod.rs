@@ -36,7 +36,7 @@ impl Gateway {
     pub fn new(config: Config) -> Gateway {
         Gateway {
             auth: Authenticator::new(config.master_key.as_ref().map(|k| k.expose())),
-            router: Router::new(&config.deployments),
+            router: Router::new(&config.deployments, &config.router),
             transport: Transport::new(),
             started_at: SystemTime::now(),
             config,

@@ -8,6 +8,7 @@ pub mod diag;
 mod env;
 mod keys;
 mod provider_settings;
+mod router_settings;
 mod values;
 pub mod yaml;
 
@@ -20,6 +21,7 @@ use serde_json::{Map, Value};
 
 pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
+pub use router_settings::{RouterSettings, Strategy};
 
 use crate::providers::ProviderKind;
 use crate::providers::google_auth::GoogleCredentials;
@@ -36,6 +38,7 @@ pub struct Config {
     pub deployments: Vec<Arc<Deployment>>,
     pub master_key: Option<Secret>,
     pub max_request_bytes: usize,
+    pub router: RouterSettings,
 }
 
 /// One upstream model a model group can send a request to.
@@ -62,6 +65,10 @@ pub struct Deployment {
     pub rpm: Option<u64>,
     pub tpm: Option<u64>,
     pub tags: Vec<String>,
+    /// Retries of a failed attempt (`max_retries`), over the router's.
+    pub max_retries: Option<u32>,
+    /// This deployment's own `cooldown_time`.
+    pub cooldown_time: Option<Duration>,
     /// Request parameters applied when the request does not set them.
     pub defaults: Map<String, Value>,
     pub model_info: Map<String, Value>,

@@ -131,8 +131,12 @@ impl Serialize for Merged<'_> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("model", self.model)?;
         for (k, v) in self.body {
-            // `drop_params` is the gateway's switch, not the upstream's.
-            if k != "model" && k != "drop_params" {
+            // `drop_params` and the routing fields are the gateway's, not
+            // the upstream's.
+            if !matches!(
+                k.as_str(),
+                "model" | "drop_params" | "fallbacks" | "disable_fallbacks" | "num_retries"
+            ) {
                 map.serialize_entry(k, v)?;
             }
         }

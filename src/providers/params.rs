@@ -24,6 +24,10 @@ pub const ALWAYS: &[&str] = &[
     "metadata",
     "drop_params",
     "mock_response",
+    // The router's, stripped before forwarding.
+    "fallbacks",
+    "disable_fallbacks",
+    "num_retries",
 ];
 
 pub fn check(

@@ -75,11 +75,11 @@ model_list:
   - model_name: a
     litellm_params:
       model: openai/x
-      max_retries: 3
+      order: 3
       temprature: 0.5
 router_settings:
   routing_strategy: latency-based-routing
-  num_retries: 2
+  enable_tag_filtering: true
 litellm_settings:
   cache: true
 guardrails: []
@@ -88,10 +88,10 @@ weird_section: 1
     let loaded = load_str(yaml, "w.yaml").unwrap_or_else(|e| panic!("{e}"));
     let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     let expect = [
-        "w.yaml:5: model_list[0].litellm_params.max_retries: accepted, but not acted on yet",
+        "w.yaml:5: model_list[0].litellm_params.order: accepted, but not acted on yet",
         "w.yaml:6: model_list[0].litellm_params.temprature: not a known setting",
         "w.yaml:8: router_settings.routing_strategy: \"latency-based-routing\" is not implemented yet",
-        "w.yaml:9: router_settings.num_retries: accepted, but not acted on yet",
+        "w.yaml:9: router_settings.enable_tag_filtering: accepted, but not acted on yet",
         "w.yaml:11: litellm_settings.cache: accepted, but not acted on yet",
         "w.yaml:12: guardrails: accepted, but not acted on yet",
         "w.yaml:13: weird_section: unknown section",

@@ -118,6 +118,8 @@ pub async fn forward(
             deployment: (*d).clone(),
             group: plan.group.clone(),
             upstream_time: sent.elapsed(),
+            retries: 0,
+            fallbacks: 0,
         };
         let mut out = if status.is_success() {
             pipeline::respond(body, streaming, &meta, started)

@@ -1,0 +1,147 @@
+//! Per-deployment health: failures this minute, cooldown, requests in flight
+//! and a moving average of latency. Plain atomics and a short-held std mutex:
+//! never held across an await.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::providers::FailureClass;
+
+/// How many recent failure classes `/router/state` can show.
+const RECENT: usize = 8;
+
+#[derive(Default)]
+pub struct DeploymentState {
+    pub in_flight: AtomicU64,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Start of the current minute window, and failures in it.
+    window_start: Option<Instant>,
+    failures: u32,
+    cooldown_until: Option<Instant>,
+    cooldown_reason: Option<FailureClass>,
+    latency_avg: Option<Duration>,
+    recent: Vec<FailureClass>,
+}
+
+/// A snapshot for `/router/state`.
+pub struct Snapshot {
+    pub in_flight: u64,
+    pub failures_this_minute: u32,
+    pub cooldown_remaining: Option<Duration>,
+    pub cooldown_reason: Option<FailureClass>,
+    pub latency_avg: Option<Duration>,
+    pub recent_failures: Vec<FailureClass>,
+}
+
+/// Failure classes that count towards a cooldown: LiteLLM's 429, 401, 404,
+/// 408, 5xx, plus connection failures.
+pub fn counts_for_cooldown(class: FailureClass) -> bool {
+    matches!(
+        class,
+        FailureClass::RateLimited
+            | FailureClass::Overloaded
+            | FailureClass::Auth
+            | FailureClass::NotFound
+            | FailureClass::Timeout
+            | FailureClass::ServerError
+            | FailureClass::ConnectionFailed
+    )
+}
+
+impl DeploymentState {
+    /// Time left in the cooldown, if cooling down at `now`.
+    pub fn cooling(&self, now: Instant) -> Option<Duration> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .cooldown_until
+            .and_then(|until| until.checked_duration_since(now))
+            .filter(|d| !d.is_zero())
+    }
+
+    /// Records a failed attempt; true when it started a cooldown.
+    pub fn failed(
+        &self,
+        class: FailureClass,
+        allowed_fails: u32,
+        cooldown: Option<Duration>,
+        now: Instant,
+    ) -> bool {
+        let mut inner = self.inner.lock().unwrap();
+        if inner.recent.len() == RECENT {
+            inner.recent.remove(0);
+        }
+        inner.recent.push(class);
+        if !counts_for_cooldown(class) {
+            return false;
+        }
+        if inner
+            .window_start
+            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(60))
+        {
+            inner.window_start = Some(now);
+            inner.failures = 0;
+        }
+        inner.failures += 1;
+        let Some(cooldown) = cooldown else {
+            return false;
+        };
+        let already = inner.cooldown_until.is_some_and(|u| u > now);
+        if inner.failures > allowed_fails && !already {
+            inner.cooldown_until = Some(now + cooldown);
+            inner.cooldown_reason = Some(class);
+            // A fresh count after the cooldown.
+            inner.failures = 0;
+            return true;
+        }
+        false
+    }
+
+    /// Records a success and its latency (time to first byte for streams).
+    pub fn succeeded(&self, latency: Duration) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.latency_avg = Some(match inner.latency_avg {
+            None => latency,
+            Some(avg) => avg.mul_f64(0.8) + latency.mul_f64(0.2),
+        });
+    }
+
+    pub fn snapshot(&self, now: Instant) -> Snapshot {
+        let in_flight = self.in_flight.load(Ordering::Relaxed);
+        let inner = self.inner.lock().unwrap();
+        let in_window = inner
+            .window_start
+            .is_some_and(|s| now.duration_since(s) < Duration::from_secs(60));
+        Snapshot {
+            in_flight,
+            failures_this_minute: if in_window { inner.failures } else { 0 },
+            cooldown_remaining: inner
+                .cooldown_until
+                .and_then(|u| u.checked_duration_since(now))
+                .filter(|d| !d.is_zero()),
+            cooldown_reason: inner.cooldown_reason,
+            latency_avg: inner.latency_avg,
+            recent_failures: inner.recent.clone(),
+        }
+    }
+}
+
+/// Counts a request in flight for as long as the guard lives.
+pub struct InFlight<'a>(&'a DeploymentState);
+
+impl<'a> InFlight<'a> {
+    pub fn new(state: &'a DeploymentState) -> Self {
+        state.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
