@@ -4,6 +4,7 @@ pub mod body;
 pub mod error;
 mod messages;
 mod models;
+mod router_state;
 pub mod wire;
 
 use std::sync::Arc;
@@ -48,7 +49,8 @@ pub fn routes(gw: Arc<Gateway>) -> Routes {
     let mut routes = Routes::new()
         .route("/health/liveliness", get(models::liveliness))
         .route("/health/liveness", get(models::liveliness))
-        .route("/health/readiness", get(models::readiness));
+        .route("/health/readiness", get(models::readiness))
+        .route("/router/state", get(router_state::state));
     for prefix in ["", "/v1"] {
         routes = routes
             .route(&format!("{prefix}/chat/completions"), post(chat))
