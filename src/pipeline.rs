@@ -32,7 +32,8 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
     let outcome = async {
         let _principal = gw.auth.authenticate(&headers)?;
         let bytes = body::read(body, &headers, gw.config.max_request_bytes).await?;
-        let request = ApiRequest::parse(op, &bytes)?;
+        let mut request = ApiRequest::parse(op, &bytes)?;
+        retry::tags_from_header(&headers, &mut request.body);
         execute(&gw, &request).await
     };
     let response = match outcome.await {
@@ -52,7 +53,8 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
 /// Plans the request and runs the attempts until one answers. The answer
 /// is in the OpenAI schema; routes with another schema translate it.
 pub async fn execute(gw: &Gateway, request: &ApiRequest) -> Result<Answer, ApiError> {
-    let plan = gw.router.plan(&request.model)?;
+    let tags = RequestRouting::from_body(&request.body).tags;
+    let plan = gw.router.plan_for(&request.model, &tags)?;
     execute_plan(gw, plan, request).await
 }
 
@@ -141,7 +143,9 @@ async fn run_group(
     let no_deployment = |e: ApiError| (e, FailureClass::RateLimited);
     let mut deployment = match first {
         Some(d) => d,
-        None => router.pick(group).map_err(no_deployment)?,
+        None => router
+            .pick_avoiding(group, &[], &routing.tags)
+            .map_err(no_deployment)?,
     };
     let budget = routing
         .num_retries
@@ -175,7 +179,7 @@ async fn run_group(
                 }
                 retry += 1;
                 tries.retries += 1;
-                deployment = match router.pick_avoiding(group, &tried) {
+                deployment = match router.pick_avoiding(group, &tried, &routing.tags) {
                     Ok(d) => d,
                     // Everything cooled down: the upstream's error says more.
                     Err(_) => return Err((ApiError::from(e), class)),

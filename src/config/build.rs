@@ -340,6 +340,7 @@ fn deployment(
             }
         },
     };
+    let routing = router_settings::deployment_routing(params, &model_info, &params_path, f);
     let id = match model_info.get("id") {
         Some(Value::String(id)) if !id.is_empty() => id.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -366,6 +367,9 @@ fn deployment(
         tags,
         max_retries,
         cooldown_time,
+        order: routing.order,
+        max_parallel_requests: routing.max_parallel_requests,
+        cost_per_token: routing.cost_per_token,
         defaults,
         model_info,
         mock,

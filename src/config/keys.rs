@@ -38,6 +38,10 @@ pub const DEPLOYMENT_KEYS: &[&str] = &[
     "max_retries",
     "num_retries",
     "cooldown_time",
+    "order",
+    "max_parallel_requests",
+    "input_cost_per_token",
+    "output_cost_per_token",
     "organization",
     "extra_headers",
     "drop_params",
@@ -60,12 +64,8 @@ pub const DEPLOYMENT_KEYS: &[&str] = &[
 
 /// `litellm_params` keys LiteLLM knows that are not acted on yet.
 pub const DEPLOYMENT_KEYS_LATER: &[&str] = &[
-    "order",
-    "max_parallel_requests",
     "aws_role_name",
     "aws_profile_name",
-    "input_cost_per_token",
-    "output_cost_per_token",
     "input_cost_per_second",
     "output_cost_per_second",
     "additional_drop_params",
@@ -133,6 +133,9 @@ pub const ROUTER_SETTINGS: &[&str] = &[
     "allowed_fails",
     "cooldown_time",
     "disable_cooldowns",
+    "routing_strategy_args",
+    "model_group_alias",
+    "enable_tag_filtering",
 ];
 pub const LITELLM_SETTINGS: &[&str] = &[
     "request_timeout",

@@ -42,7 +42,7 @@ pub struct Config {
 }
 
 /// One upstream model a model group can send a request to.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Deployment {
     /// `model_info.id`, else a stable hash of the entry.
     pub id: String,
@@ -69,6 +69,11 @@ pub struct Deployment {
     pub max_retries: Option<u32>,
     /// This deployment's own `cooldown_time`.
     pub cooldown_time: Option<Duration>,
+    /// `order`: lower is tried first; deployments without one come last.
+    pub order: Option<u32>,
+    pub max_parallel_requests: Option<u64>,
+    /// `input_cost_per_token` + `output_cost_per_token`, for cost-based-routing.
+    pub cost_per_token: Option<f64>,
     /// Request parameters applied when the request does not set them.
     pub defaults: Map<String, Value>,
     pub model_info: Map<String, Value>,

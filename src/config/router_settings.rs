@@ -26,6 +26,12 @@ pub struct RouterSettings {
     pub allowed_fails: u32,
     pub cooldown_time: Duration,
     pub disable_cooldowns: bool,
+    /// latency-based-routing: pick among deployments within this fraction
+    /// of the fastest (`routing_strategy_args.lowest_latency_buffer`).
+    pub lowest_latency_buffer: f64,
+    /// `model_group_alias`: requested name → group.
+    pub model_group_alias: Vec<(String, String)>,
+    pub enable_tag_filtering: bool,
 }
 
 impl Default for RouterSettings {
@@ -42,6 +48,9 @@ impl Default for RouterSettings {
             allowed_fails: DEFAULT_ALLOWED_FAILS,
             cooldown_time: DEFAULT_COOLDOWN,
             disable_cooldowns: false,
+            lowest_latency_buffer: 0.0,
+            model_group_alias: Vec::new(),
+            enable_tag_filtering: false,
         }
     }
 }
@@ -50,6 +59,9 @@ impl Default for RouterSettings {
 pub enum Strategy {
     SimpleShuffle,
     LeastBusy,
+    LatencyBased,
+    CostBased,
+    UsageBased,
 }
 
 pub(super) fn router_settings(
@@ -65,6 +77,9 @@ pub(super) fn router_settings(
         s.routing_strategy = match name.as_str() {
             "simple-shuffle" => Strategy::SimpleShuffle,
             "least-busy" => Strategy::LeastBusy,
+            "latency-based-routing" => Strategy::LatencyBased,
+            "cost-based-routing" => Strategy::CostBased,
+            "usage-based-routing-v2" | "usage-based-routing" => Strategy::UsageBased,
             other => {
                 f.warn(
                     node.line,
@@ -125,6 +140,41 @@ pub(super) fn router_settings(
             *out = fallback_map(node, k, f);
         }
     }
+    if let Some(node) = get("routing_strategy_args")
+        && let Some(buffer) = node.get("lowest_latency_buffer")
+    {
+        match number(buffer) {
+            Some(v) if v >= 0.0 => s.lowest_latency_buffer = v,
+            _ => f.error(
+                buffer.line,
+                "router_settings.routing_strategy_args.lowest_latency_buffer",
+                "must be a number of at least 0",
+            ),
+        }
+    }
+    if let Some(node) = get("enable_tag_filtering") {
+        s.enable_tag_filtering =
+            flag(node, "router_settings.enable_tag_filtering", f).unwrap_or(false);
+    }
+    if let Some(node) = get("model_group_alias") {
+        match &node.kind {
+            Kind::Map(entries) => {
+                for (alias, _, target) in entries {
+                    // `alias: group` or `alias: {model: group, hidden: …}`.
+                    let target = target.get("model").unwrap_or(target);
+                    let key = format!("router_settings.model_group_alias.{alias}");
+                    if let Some(group) = string(target, &key, f) {
+                        s.model_group_alias.push((alias.clone(), group));
+                    }
+                }
+            }
+            _ => f.error(
+                node.line,
+                "router_settings.model_group_alias",
+                "must be a mapping of alias: group",
+            ),
+        }
+    }
     if let Some(node) = get("default_fallbacks") {
         s.default_fallbacks = string_list(node, "router_settings.default_fallbacks", f);
     }
@@ -182,5 +232,60 @@ pub(super) fn deployment_max_retries(params: &Node, path: &str, f: &mut Findings
             );
             None
         }
+    }
+}
+
+/// Routing knobs of one deployment: `order`, `max_parallel_requests` and
+/// the token prices cost-based-routing compares.
+#[derive(Default)]
+pub(super) struct Routing {
+    pub order: Option<u32>,
+    pub max_parallel_requests: Option<u64>,
+    pub cost_per_token: Option<f64>,
+}
+
+pub(super) fn deployment_routing(
+    params: &Node,
+    model_info: &serde_json::Map<String, serde_json::Value>,
+    path: &str,
+    f: &mut Findings,
+) -> Routing {
+    let whole = |k: &str, f: &mut Findings| {
+        let node = params.get(k).filter(|n| !n.is_null())?;
+        match number(node) {
+            Some(v) if v >= 0.0 && v.fract() == 0.0 => Some(v as u64),
+            _ => {
+                f.error(
+                    node.line,
+                    &format!("{path}.{k}"),
+                    "must be a whole number of at least 0",
+                );
+                None
+            }
+        }
+    };
+    let price = |k: &str, f: &mut Findings| match params.get(k).filter(|n| !n.is_null()) {
+        Some(node) => match number(node) {
+            Some(v) if v >= 0.0 => Some(v),
+            _ => {
+                f.error(
+                    node.line,
+                    &format!("{path}.{k}"),
+                    "must be a number of at least 0",
+                );
+                None
+            }
+        },
+        None => model_info.get(k).and_then(serde_json::Value::as_f64),
+    };
+    let input = price("input_cost_per_token", f);
+    let output = price("output_cost_per_token", f);
+    Routing {
+        order: whole("order", f).map(|v| v.min(u32::MAX as u64) as u32),
+        max_parallel_requests: whole("max_parallel_requests", f),
+        cost_per_token: match (input, output) {
+            (None, None) => None,
+            (i, o) => Some(i.unwrap_or(0.0) + o.unwrap_or(0.0)),
+        },
     }
 }

@@ -146,7 +146,12 @@ impl Serialize for Merged<'_> {
             // the upstream's.
             if !matches!(
                 k.as_str(),
-                "model" | "drop_params" | "fallbacks" | "disable_fallbacks" | "num_retries"
+                "model"
+                    | "drop_params"
+                    | "fallbacks"
+                    | "disable_fallbacks"
+                    | "num_retries"
+                    | "tags"
             ) {
                 map.serialize_entry(k, v)?;
             }

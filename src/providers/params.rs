@@ -28,6 +28,7 @@ pub const ALWAYS: &[&str] = &[
     "fallbacks",
     "disable_fallbacks",
     "num_retries",
+    "tags",
 ];
 
 pub fn check(

@@ -5,22 +5,25 @@
 
 pub mod retry;
 pub mod state;
+mod strategies;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, StatusCode};
 
 use crate::api::error::ApiError;
-use crate::config::{Deployment, RouterSettings, Strategy};
+use crate::config::{Deployment, RouterSettings};
 use crate::providers::FailureClass;
 use state::DeploymentState;
+use strategies::Candidate;
 
 pub struct Router {
     groups: HashMap<String, Vec<Arc<Deployment>>>,
     states: HashMap<String, Arc<DeploymentState>>,
+    /// Group names with a `*`, longest first (most specific wins).
+    wildcards: Vec<String>,
     pub settings: RouterSettings,
 }
 
@@ -38,15 +41,19 @@ impl Router {
             groups.entry(d.group.clone()).or_default().push(d.clone());
             states.insert(d.id.clone(), Arc::default());
         }
+        let mut wildcards: Vec<String> =
+            groups.keys().filter(|g| g.contains('*')).cloned().collect();
+        wildcards.sort_by_key(|g| std::cmp::Reverse(g.len()));
         Router {
             groups,
             states,
+            wildcards,
             settings: settings.clone(),
         }
     }
 
     pub fn has_group(&self, group: &str) -> bool {
-        self.groups.contains_key(group)
+        self.resolve(group).is_some()
     }
 
     /// Every deployment, grouped, for `/router/state`.
@@ -59,7 +66,13 @@ impl Router {
     }
 
     pub fn plan(&self, group: &str) -> Result<Plan, ApiError> {
-        let picked = self.pick(group)?;
+        self.plan_for(group, &[])
+    }
+
+    /// A plan for a request carrying `tags` (used with `enable_tag_filtering`).
+    pub fn plan_for(&self, model: &str, tags: &[String]) -> Result<Plan, ApiError> {
+        let (group, _) = self.resolve(model).ok_or_else(|| unknown_model(model))?;
+        let picked = self.pick_avoiding(model, &[], tags)?;
         Ok(Plan {
             group: group.to_string(),
             attempts: vec![picked],
@@ -68,63 +81,87 @@ impl Router {
 
     /// One deployment of `group` that is not cooling down.
     pub fn pick(&self, group: &str) -> Result<Arc<Deployment>, ApiError> {
-        self.pick_avoiding(group, &[])
+        self.pick_avoiding(group, &[], &[])
+    }
+
+    /// The group a requested name routes to: itself, a `model_group_alias`,
+    /// or the first wildcard group matching it (with the part `*` matched).
+    fn resolve<'a>(&'a self, model: &'a str) -> Option<(&'a str, Option<&'a str>)> {
+        if let Some((name, _)) = self.groups.get_key_value(model) {
+            return Some((name.as_str(), None));
+        }
+        if let Some((_, target)) = self
+            .settings
+            .model_group_alias
+            .iter()
+            .find(|(a, _)| a == model)
+            && let Some((name, _)) = self.groups.get_key_value(target.as_str())
+        {
+            return Some((name.as_str(), None));
+        }
+        self.wildcards
+            .iter()
+            .find_map(|pattern| wildcard_match(pattern, model).map(|m| (pattern.as_str(), Some(m))))
     }
 
     /// Like `pick`, preferring deployments not in `tried` (ids) while any
     /// other is healthy.
     pub fn pick_avoiding(
         &self,
-        group: &str,
+        model: &str,
         tried: &[String],
+        tags: &[String],
     ) -> Result<Arc<Deployment>, ApiError> {
-        let Some(deployments) = self.groups.get(group) else {
-            return Err(ApiError::param(
-                "model",
-                format!("Invalid model name passed in model={group}. Call `/v1/models` to view available models."),
-            )
-            .with_code("model_not_found"));
-        };
+        let (group, matched) = self.resolve(model).ok_or_else(|| unknown_model(model))?;
+        let deployments = &self.groups[group];
         let now = Instant::now();
         let mut earliest: Option<Duration> = None;
-        let healthy: Vec<Arc<Deployment>> = deployments
+        let healthy: Vec<Candidate> = deployments
             .iter()
-            .filter(
-                |d| match self.states.get(&d.id).and_then(|s| s.cooling(now)) {
-                    Some(left) => {
-                        earliest = Some(earliest.map_or(left, |e| e.min(left)));
-                        false
-                    }
-                    None => true,
-                },
-            )
-            .cloned()
+            .map(|d| (d.clone(), self.state(d)))
+            .filter(|(_, s)| match s.cooling(now) {
+                Some(left) => {
+                    earliest = Some(earliest.map_or(left, |e| e.min(left)));
+                    false
+                }
+                None => true,
+            })
             .collect();
         if healthy.is_empty() {
             return Err(no_deployments(group, earliest.unwrap_or_default()));
         }
-        let untried: Vec<Arc<Deployment>> = healthy
+        let healthy = if self.settings.enable_tag_filtering {
+            strategies::tagged(&healthy, tags).ok_or_else(|| no_tag_match(group, tags))?
+        } else {
+            healthy
+        };
+        let open = strategies::with_capacity(healthy, now);
+        if open.is_empty() {
+            return Err(at_capacity(group));
+        }
+        let open = strategies::first_in_order(open);
+        let untried: Vec<Candidate> = open
             .iter()
-            .filter(|d| !tried.contains(&d.id))
+            .filter(|(d, _)| !tried.contains(&d.id))
             .cloned()
             .collect();
-        let healthy = if untried.is_empty() { healthy } else { untried };
-        let picked = match self.settings.routing_strategy {
-            Strategy::SimpleShuffle => pick_weighted(&healthy, fastrand::f64()),
-            Strategy::LeastBusy => self.least_busy(&healthy),
-        };
-        Ok(picked.clone())
-    }
-
-    fn least_busy<'a>(&self, healthy: &'a [Arc<Deployment>]) -> &'a Arc<Deployment> {
-        let busy = |d: &Deployment| {
-            self.states
-                .get(&d.id)
-                .map_or(0, |s| s.in_flight.load(Ordering::Relaxed))
-        };
-        let least = healthy.iter().map(|d| busy(d)).min().unwrap_or(0);
-        let idle: Vec<&Arc<Deployment>> = healthy.iter().filter(|d| busy(d) == least).collect();
-        idle[fastrand::usize(..idle.len())]
+        let open = if untried.is_empty() { open } else { untried };
+        let picked = strategies::choose(
+            self.settings.routing_strategy,
+            &open,
+            self.settings.lowest_latency_buffer,
+            now,
+        );
+        self.state(&picked).started(now);
+        Ok(match matched {
+            // A wildcard group passes the requested model through.
+            Some(m) if picked.upstream_model.contains('*') => {
+                let mut d = (*picked).clone();
+                d.upstream_model = d.upstream_model.replacen('*', m, 1);
+                Arc::new(d)
+            }
+            _ => picked,
+        })
     }
 
     /// Records a failed attempt; cools the deployment down past
@@ -146,9 +183,10 @@ impl Router {
     }
 
     /// Whether `group` has a healthy deployment besides those in `tried`.
-    pub fn has_other_healthy(&self, group: &str, tried: &[String]) -> bool {
+    pub fn has_other_healthy(&self, model: &str, tried: &[String]) -> bool {
         let now = Instant::now();
-        self.groups.get(group).is_some_and(|ds| {
+        let group = self.resolve(model).map(|(g, _)| g);
+        group.and_then(|g| self.groups.get(g)).is_some_and(|ds| {
             ds.iter().any(|d| {
                 !tried.contains(&d.id)
                     && self
@@ -187,6 +225,40 @@ impl Router {
     }
 }
 
+fn unknown_model(model: &str) -> ApiError {
+    ApiError::param(
+        "model",
+        format!("Invalid model name passed in model={model}. Call `/v1/models` to view available models."),
+    )
+    .with_code("model_not_found")
+}
+
+/// `prefix*suffix` against `model`: the part `*` stands for.
+fn wildcard_match<'a>(pattern: &str, model: &'a str) -> Option<&'a str> {
+    let (prefix, suffix) = pattern.split_once('*')?;
+    let rest = model.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    (!rest.is_empty()).then_some(rest)
+}
+
+fn at_capacity(group: &str) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_error",
+        format!("No deployments available for selected model={group}: every deployment is at its rpm or max_parallel_requests limit."),
+    )
+    .with_code("no_deployments_available");
+    e.retry_after = Some(HeaderValue::from_static("1"));
+    e
+}
+
+fn no_tag_match(group: &str, tags: &[String]) -> ApiError {
+    ApiError::param(
+        "tags",
+        format!("No deployment of model={group} has any of the tags {tags:?}, and none is tagged \"default\"."),
+    )
+    .with_code("no_deployment_for_tags")
+}
+
 /// 429 when every deployment of a group is cooling down.
 fn no_deployments(group: &str, wait: Duration) -> ApiError {
     let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
@@ -202,7 +274,7 @@ fn no_deployments(group: &str, wait: Duration) -> ApiError {
 
 /// simple-shuffle: by `weight` where any deployment has one, else by `rpm`,
 /// else by `tpm`, else uniformly. `roll` is uniform in [0, 1).
-fn pick_weighted(deployments: &[Arc<Deployment>], roll: f64) -> &Arc<Deployment> {
+pub(crate) fn pick_weighted(deployments: &[Arc<Deployment>], roll: f64) -> &Arc<Deployment> {
     let weights: Vec<f64> = if deployments.iter().any(|d| d.weight.is_some()) {
         deployments
             .iter()

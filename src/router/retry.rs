@@ -20,6 +20,9 @@ pub struct RequestRouting {
     pub fallbacks: Option<Vec<String>>,
     pub disable_fallbacks: bool,
     pub num_retries: Option<u32>,
+    /// Body `tags`, else `metadata.tags` (the `x-litellm-tags` header is
+    /// copied into `tags` first).
+    pub tags: Vec<String>,
 }
 
 impl RequestRouting {
@@ -34,7 +37,19 @@ impl RequestRouting {
                 })
                 .collect()
         });
+        let strings = |v: Option<&Value>| -> Option<Vec<String>> {
+            v.and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+        };
+        let tags = strings(body.get("tags"))
+            .or_else(|| strings(body.get("metadata").and_then(|m| m.get("tags"))))
+            .unwrap_or_default();
         RequestRouting {
+            tags,
             fallbacks,
             disable_fallbacks: body.get("disable_fallbacks").and_then(Value::as_bool) == Some(true),
             num_retries: body
@@ -42,6 +57,25 @@ impl RequestRouting {
                 .and_then(Value::as_u64)
                 .map(|n| n.min(10) as u32),
         }
+    }
+}
+
+/// `x-litellm-tags: a,b` becomes the body's `tags` unless it has some.
+pub fn tags_from_header(
+    headers: &axum::http::HeaderMap,
+    body: &mut serde_json::Map<String, Value>,
+) {
+    if body.contains_key("tags") {
+        return;
+    }
+    if let Some(v) = headers.get("x-litellm-tags").and_then(|v| v.to_str().ok()) {
+        let tags: Vec<Value> = v
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| Value::String(t.to_string()))
+            .collect();
+        body.insert("tags".into(), Value::Array(tags));
     }
 }
 

@@ -26,6 +26,9 @@ struct Inner {
     cooldown_reason: Option<FailureClass>,
     latency_avg: Option<Duration>,
     recent: Vec<FailureClass>,
+    /// Start of the current minute of usage, and requests started in it.
+    usage_start: Option<Instant>,
+    requests: u64,
 }
 
 /// A snapshot for `/router/state`.
@@ -36,6 +39,7 @@ pub struct Snapshot {
     pub cooldown_reason: Option<FailureClass>,
     pub latency_avg: Option<Duration>,
     pub recent_failures: Vec<FailureClass>,
+    pub requests_this_minute: u64,
 }
 
 /// Failure classes that count towards a cooldown: LiteLLM's 429, 401, 404,
@@ -101,6 +105,32 @@ impl DeploymentState {
         false
     }
 
+    /// Counts a request started now against this minute's `rpm`.
+    pub fn started(&self, now: Instant) {
+        let mut inner = self.inner.lock().unwrap();
+        if inner
+            .usage_start
+            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(60))
+        {
+            inner.usage_start = Some(now);
+            inner.requests = 0;
+        }
+        inner.requests += 1;
+    }
+
+    /// Requests started this minute.
+    pub fn requests_this_minute(&self, now: Instant) -> u64 {
+        let inner = self.inner.lock().unwrap();
+        match inner.usage_start {
+            Some(start) if now.duration_since(start) < Duration::from_secs(60) => inner.requests,
+            _ => 0,
+        }
+    }
+
+    pub fn latency(&self) -> Option<Duration> {
+        self.inner.lock().unwrap().latency_avg
+    }
+
     /// Records a success and its latency (time to first byte for streams).
     pub fn succeeded(&self, latency: Duration) {
         let mut inner = self.inner.lock().unwrap();
@@ -126,6 +156,12 @@ impl DeploymentState {
             cooldown_reason: inner.cooldown_reason,
             latency_avg: inner.latency_avg,
             recent_failures: inner.recent.clone(),
+            requests_this_minute: match inner.usage_start {
+                Some(start) if now.duration_since(start) < Duration::from_secs(60) => {
+                    inner.requests
+                }
+                _ => 0,
+            },
         }
     }
 }

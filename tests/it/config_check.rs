@@ -75,11 +75,11 @@ model_list:
   - model_name: a
     litellm_params:
       model: openai/x
-      order: 3
+      max_budget: 3
       temprature: 0.5
 router_settings:
-  routing_strategy: latency-based-routing
-  enable_tag_filtering: true
+  routing_strategy: provider-budget-routing
+  redis_host: localhost
 litellm_settings:
   cache: true
 guardrails: []
@@ -88,10 +88,10 @@ weird_section: 1
     let loaded = load_str(yaml, "w.yaml").unwrap_or_else(|e| panic!("{e}"));
     let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     let expect = [
-        "w.yaml:5: model_list[0].litellm_params.order: accepted, but not acted on yet",
+        "w.yaml:5: model_list[0].litellm_params.max_budget: accepted, but not acted on yet",
         "w.yaml:6: model_list[0].litellm_params.temprature: not a known setting",
-        "w.yaml:8: router_settings.routing_strategy: \"latency-based-routing\" is not implemented yet",
-        "w.yaml:9: router_settings.enable_tag_filtering: accepted, but not acted on yet",
+        "w.yaml:8: router_settings.routing_strategy: \"provider-budget-routing\" is not implemented yet",
+        "w.yaml:9: router_settings.redis_host: accepted, but not acted on yet",
         "w.yaml:11: litellm_settings.cache: accepted, but not acted on yet",
         "w.yaml:12: guardrails: accepted, but not acted on yet",
         "w.yaml:13: weird_section: unknown section",
