@@ -3,6 +3,7 @@
 //! the client got, how many attempts reached each upstream, and which
 //! deployments cooled down.
 
+mod choice;
 mod cooldowns;
 mod fallbacks;
 mod faults;
