@@ -214,7 +214,7 @@ pub struct Answer {
 
 /// One try against one deployment: encode, send, and read the body or open
 /// the stream.
-async fn attempt(
+pub(crate) async fn attempt(
     gw: &Gateway,
     d: &Deployment,
     request: &ApiRequest,
@@ -267,7 +267,7 @@ fn timed_out(setting: &str, limit: Duration) -> ProviderError {
 }
 
 /// Upstream messages sometimes quote the key they were sent; never pass it on.
-fn without_secrets(mut e: ProviderError, d: &Deployment) -> ProviderError {
+pub(crate) fn without_secrets(mut e: ProviderError, d: &Deployment) -> ProviderError {
     if let Some(key) = &d.api_key
         && key.expose().len() >= 4
         && e.message.contains(key.expose())

@@ -2,6 +2,7 @@
 
 pub mod body;
 pub mod error;
+mod health;
 mod messages;
 mod models;
 mod router_state;
@@ -50,7 +51,8 @@ pub fn routes(gw: Arc<Gateway>) -> Routes {
         .route("/health/liveliness", get(models::liveliness))
         .route("/health/liveness", get(models::liveliness))
         .route("/health/readiness", get(models::readiness))
-        .route("/router/state", get(router_state::state));
+        .route("/router/state", get(router_state::state))
+        .route("/health", get(health::health));
     for prefix in ["", "/v1"] {
         routes = routes
             .route(&format!("{prefix}/chat/completions"), post(chat))

@@ -9,6 +9,7 @@ mod fallbacks;
 mod faults;
 mod load;
 mod selection;
+mod state;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
