@@ -162,6 +162,13 @@ async fn run_group(
         match outcome {
             Ok((payload, upstream_time)) => {
                 router.succeeded(&deployment, upstream_time);
+                // Streams are not counted: their usage arrives at the end.
+                if let Payload::Json(bytes) = &payload
+                    && router.counts_tokens(&deployment)
+                    && let Some(tokens) = retry::total_tokens(bytes)
+                {
+                    router.used_tokens(&deployment, tokens);
+                }
                 return Ok((payload, deployment, upstream_time));
             }
             Err(e) => {

@@ -44,6 +44,7 @@ pub async fn state(
                 "latency_avg_ms": s.latency_avg.map(|t| t.as_secs_f64() * 1000.0),
                 "failures_this_minute": s.failures_this_minute,
                 "requests_this_minute": s.requests_this_minute,
+                "tokens_this_minute": s.tokens_this_minute,
                 "rpm": d.rpm,
                 "tpm": d.tpm,
                 "recent_failures": s.recent_failures.into_iter().map(name).collect::<Vec<_>>(),

@@ -203,6 +203,18 @@ impl Router {
         }
     }
 
+    /// Whether answers from `d` need their token usage counted (a `tpm` to
+    /// keep, or usage-based routing).
+    pub fn counts_tokens(&self, d: &Deployment) -> bool {
+        d.tpm.is_some() || self.settings.routing_strategy == crate::config::Strategy::UsageBased
+    }
+
+    pub fn used_tokens(&self, d: &Deployment, tokens: u64) {
+        if let Some(s) = self.states.get(&d.id) {
+            s.used_tokens(tokens, Instant::now());
+        }
+    }
+
     /// The groups to fall back to after `group` failed with `class`, in order.
     pub fn fallbacks_for(&self, group: &str, class: FailureClass) -> Vec<String> {
         let find = |list: &[(String, Vec<String>)]| {

@@ -108,6 +108,22 @@ pub fn backoff(e: &ProviderError, retry: u32, minimum: Duration, other_healthy: 
     wait.max(minimum)
 }
 
+/// `usage.total_tokens` of an OpenAI JSON answer, read without building it.
+pub fn total_tokens(body: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        usage: Option<Usage>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Usage {
+        total_tokens: Option<u64>,
+    }
+    serde_json::from_slice::<Answer>(body)
+        .ok()?
+        .usage?
+        .total_tokens
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

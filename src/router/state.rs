@@ -29,6 +29,7 @@ struct Inner {
     /// Start of the current minute of usage, and requests started in it.
     usage_start: Option<Instant>,
     requests: u64,
+    tokens: u64,
 }
 
 /// A snapshot for `/router/state`.
@@ -40,6 +41,7 @@ pub struct Snapshot {
     pub latency_avg: Option<Duration>,
     pub recent_failures: Vec<FailureClass>,
     pub requests_this_minute: u64,
+    pub tokens_this_minute: u64,
 }
 
 /// Failure classes that count towards a cooldown: LiteLLM's 429, 401, 404,
@@ -114,8 +116,29 @@ impl DeploymentState {
         {
             inner.usage_start = Some(now);
             inner.requests = 0;
+            inner.tokens = 0;
         }
         inner.requests += 1;
+    }
+
+    /// Counts tokens an answer used against this minute's `tpm`.
+    pub fn used_tokens(&self, tokens: u64, now: Instant) {
+        let mut inner = self.inner.lock().unwrap();
+        if inner
+            .usage_start
+            .is_some_and(|start| now.duration_since(start) < Duration::from_secs(60))
+        {
+            inner.tokens += tokens;
+        }
+    }
+
+    /// Tokens used this minute.
+    pub fn tokens_this_minute(&self, now: Instant) -> u64 {
+        let inner = self.inner.lock().unwrap();
+        match inner.usage_start {
+            Some(start) if now.duration_since(start) < Duration::from_secs(60) => inner.tokens,
+            _ => 0,
+        }
     }
 
     /// Requests started this minute.
@@ -146,8 +169,12 @@ impl DeploymentState {
         let in_window = inner
             .window_start
             .is_some_and(|s| now.duration_since(s) < Duration::from_secs(60));
+        let usage_live = inner
+            .usage_start
+            .is_some_and(|s| now.duration_since(s) < Duration::from_secs(60));
         Snapshot {
             in_flight,
+            tokens_this_minute: if usage_live { inner.tokens } else { 0 },
             failures_this_minute: if in_window { inner.failures } else { 0 },
             cooldown_remaining: inner
                 .cooldown_until

@@ -17,6 +17,7 @@ pub fn with_capacity(candidates: Vec<Candidate>, now: Instant) -> Vec<Candidate>
         .into_iter()
         .filter(|(d, s)| {
             d.rpm.is_none_or(|rpm| s.requests_this_minute(now) < rpm)
+                && d.tpm.is_none_or(|tpm| s.tokens_this_minute(now) < tpm)
                 && d.max_parallel_requests
                     .is_none_or(|cap| s.in_flight.load(Ordering::Relaxed) < cap)
         })
@@ -84,14 +85,15 @@ pub fn choose(
             buffer,
         ),
         Strategy::CostBased => pick_min(&|(d, _)| d.cost_per_token.unwrap_or(f64::MAX), 0.0),
-        // Most headroom this minute: the fewest requests used of its rpm.
+        // Most headroom this minute: the least used of its rpm and tpm.
         Strategy::UsageBased => pick_min(
             &|(d, s)| {
-                let used = s.requests_this_minute(now) as f64;
-                match d.rpm {
-                    Some(rpm) if rpm > 0 => used / rpm as f64,
-                    _ => used / 1e9,
-                }
+                let share = |used: u64, cap: Option<u64>| match cap {
+                    Some(cap) if cap > 0 => used as f64 / cap as f64,
+                    _ => used as f64 / 1e9,
+                };
+                share(s.requests_this_minute(now), d.rpm)
+                    .max(share(s.tokens_this_minute(now), d.tpm))
             },
             0.0,
         ),

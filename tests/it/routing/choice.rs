@@ -219,3 +219,32 @@ async fn wildcards_pass_the_model_through_and_aliases_resolve() {
         .await;
     assert_eq!(status, 400, "no wildcard matches");
 }
+
+#[tokio::test]
+async fn a_deployment_over_its_tpm_is_skipped() {
+    // Each answer uses 12 tokens (the mock's usage).
+    let small = ok("small").await;
+    let big = ok("big").await;
+    let gw = gateway(
+        "",
+        &[
+            entry("m", "small", &small, "    tpm: 20\n    order: 1\n"),
+            entry("m", "big", &big, "    tpm: 1000000\n    order: 2\n"),
+        ],
+    )
+    .await;
+    let got = ids(&gw, 4, &ask("m")).await;
+    assert_eq!(
+        got,
+        ["small", "small", "big", "big"],
+        "24 tokens ≥ tpm 20 after two answers"
+    );
+    let (_, _, state) = gw.get("/router/state", Some(MASTER_KEY)).await;
+    let d = state["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "small")
+        .unwrap();
+    assert_eq!(d["tokens_this_minute"], 24, "{state}");
+}
