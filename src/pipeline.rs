@@ -237,14 +237,17 @@ pub(crate) async fn attempt(
         let response = tokio::time::timeout(wait, gw.transport.send(d, upstream_request))
             .await
             .map_err(|_| timed_out("stream_timeout", wait))??;
-        let upstream_time = sent.elapsed();
         if !response.status.is_success() {
             let bytes = tokio::time::timeout(wait, transport::collect(response.body))
                 .await
                 .map_err(|_| timed_out("stream_timeout", wait))??;
             return Err(dialect.decode_error(response.status, &response.headers, &bytes));
         }
-        let events = relay(response.body, dialect.stream_decoder(d, request), wait);
+        // Nothing reaches the client before the first event, so a stream
+        // failing before it is retried like any failed request.
+        let events = relay(response.body, dialect.stream_decoder(d, request), wait).await?;
+        // Time to the first event: what latency-based routing compares.
+        let upstream_time = sent.elapsed();
         return Ok((Payload::Events(Box::pin(events)), upstream_time));
     }
     // timeout bounds the whole exchange.

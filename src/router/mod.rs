@@ -139,13 +139,14 @@ impl Router {
         if open.is_empty() {
             return Err(at_capacity(group));
         }
-        let open = strategies::first_in_order(open);
+        // Untried first, so that a retry moves down the `order` tiers.
         let untried: Vec<Candidate> = open
             .iter()
             .filter(|(d, _)| !tried.contains(&d.id))
             .cloned()
             .collect();
         let open = if untried.is_empty() { open } else { untried };
+        let open = strategies::first_in_order(open);
         let picked = strategies::choose(
             self.settings.routing_strategy,
             &open,

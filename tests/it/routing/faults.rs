@@ -239,3 +239,71 @@ async fn a_stream_failing_before_its_first_byte_is_retried() {
     );
     assert_eq!(flaky.requests().len(), 1);
 }
+
+/// After a 200 head, nothing reaches the client until the first event: an
+/// upstream that goes silent or sends an error event first is retried on
+/// another deployment, and the client sees one clean stream.
+#[tokio::test]
+async fn a_stream_dying_after_its_head_but_before_its_first_event_is_retried() {
+    let error_first = Upstream::openai(
+        KEY,
+        script(|_| {
+            Reply::Chunks(vec![(
+                Duration::ZERO,
+                "data: {\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n".into(),
+            )])
+        }),
+    )
+    .await;
+    let silent = Upstream::openai(
+        KEY,
+        script(|_| Reply::Chunks(vec![(Duration::from_secs(3), "data: [DONE]\n\n".into())])),
+    )
+    .await;
+    let good = Upstream::openai(
+        KEY,
+        script(|_| {
+            Reply::Sse(vec![crate::support::upstream::chunk(
+                "gpt-4o",
+                json!({"role": "assistant", "content": "clean"}),
+                Some("stop"),
+            )])
+        }),
+    )
+    .await;
+    let gw = gateway(
+        "  num_retries: 2\n",
+        &[
+            entry("m", "error-first", &error_first, "    order: 1\n"),
+            entry(
+                "m",
+                "silent",
+                &silent,
+                "    order: 2\n    stream_timeout: 0.2\n",
+            ),
+            entry("m", "good", &good, "    order: 3\n"),
+        ],
+    )
+    .await;
+    let mut body = ask("m");
+    body["stream"] = json!(true);
+    for _ in 0..3 {
+        let (status, h, text) = gw.post_stream("/v1/chat/completions", &body).await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(header(&h, "x-litellm-model-id"), "good");
+        assert_eq!(
+            header(&h, "x-litellm-attempted-retries"),
+            "2",
+            "order 1, then 2, then 3"
+        );
+        assert!(!text.contains("error"), "{text}");
+        assert!(
+            text.contains("clean") && text.ends_with("data: [DONE]\n\n"),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        (error_first.requests().len(), silent.requests().len()),
+        (3, 3)
+    );
+}
