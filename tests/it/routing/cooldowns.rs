@@ -11,7 +11,7 @@ async fn a_failing_deployment_cools_down_and_recovers() {
     let bad = failing(500).await;
     let good = ok("good").await;
     let gw = gateway(
-        "  num_retries: 1\n  allowed_fails: 1\n  cooldown_time: 0.3\n",
+        "  num_retries: 1\n  allowed_fails: 1\n  cooldown_time: 0.6\n",
         &[entry("m", "bad", &bad, ""), entry("m", "good", &good, "")],
     )
     .await;
@@ -41,7 +41,7 @@ async fn a_failing_deployment_cools_down_and_recovers() {
     assert_eq!(bad_state["healthy"], false, "{state}");
     assert_eq!(bad_state["cooldown_reason"], "server_error", "{state}");
     assert!(
-        bad_state["cooldown_remaining_s"].as_f64().unwrap() <= 0.3,
+        bad_state["cooldown_remaining_s"].as_f64().unwrap() <= 0.6,
         "{state}"
     );
     for _ in 0..10 {
@@ -54,7 +54,7 @@ async fn a_failing_deployment_cools_down_and_recovers() {
         2,
         "no request reaches a cooling deployment"
     );
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(650)).await;
     let (_, _, state) = gw.get("/router/state", Some(MASTER_KEY)).await;
     let bad_state = state["deployments"]
         .as_array()
