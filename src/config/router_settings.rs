@@ -135,9 +135,15 @@ pub(super) fn router_settings(
         ("content_policy_fallbacks", &mut s.content_policy_fallbacks),
     ] {
         // LiteLLM users put fallbacks under either section.
-        let node = get(k).or_else(|| litellm.and_then(|l| l.get(k)).filter(|n| !n.is_null()));
+        let (node, section) = match get(k) {
+            Some(n) => (Some(n), "router_settings"),
+            None => (
+                litellm.and_then(|l| l.get(k)).filter(|n| !n.is_null()),
+                "litellm_settings",
+            ),
+        };
         if let Some(node) = node {
-            *out = fallback_map(node, k, f);
+            *out = fallback_map(node, &format!("{section}.{k}"), f);
         }
     }
     if let Some(node) = get("routing_strategy_args")

@@ -148,3 +148,72 @@ router_settings:
         a.id
     );
 }
+
+#[test]
+fn router_settings_are_read_and_bad_ones_named_by_line() {
+    let yaml = "\
+model_list:
+  - model_name: a
+    litellm_params: {model: openai/x, order: 1, max_parallel_requests: 2, cooldown_time: 0.5, max_retries: 1}
+router_settings:
+  routing_strategy: least-busy
+  num_retries: 2
+  allowed_fails: 1
+  cooldown_time: 0.25
+  fallbacks: [{a: [b, c]}]
+  context_window_fallbacks: [{a: [big]}]
+  default_fallbacks: [z]
+  model_group_alias: {fast: a}
+litellm_settings:
+  num_retries: 9
+";
+    let loaded = load_str(yaml, "r.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let r = &loaded.config.router;
+    assert_eq!(
+        r.num_retries, 2,
+        "router_settings wins over litellm_settings"
+    );
+    assert_eq!(r.allowed_fails, 1);
+    assert_eq!(r.cooldown_time.as_secs_f64(), 0.25);
+    assert_eq!(
+        r.fallbacks,
+        vec![("a".to_string(), vec!["b".to_string(), "c".to_string()])]
+    );
+    assert_eq!(r.context_window_fallbacks[0].1, vec!["big".to_string()]);
+    assert_eq!(r.default_fallbacks, vec!["z".to_string()]);
+    assert_eq!(
+        r.model_group_alias,
+        vec![("fast".to_string(), "a".to_string())]
+    );
+    let d = &loaded.config.deployments[0];
+    assert_eq!(
+        (d.order, d.max_parallel_requests, d.max_retries),
+        (Some(1), Some(2), Some(1))
+    );
+    assert_eq!(d.cooldown_time.unwrap().as_secs_f64(), 0.5);
+
+    let bad = "\
+router_settings:
+  num_retries: -1
+  fallbacks: {a: b}
+  cooldown_time: soon
+";
+    let errors: Vec<String> = load_str(bad, "b.yaml")
+        .err()
+        .expect("must fail")
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for e in [
+        "b.yaml:2: router_settings.num_retries",
+        "b.yaml:3: router_settings.fallbacks",
+        "b.yaml:4: router_settings.cooldown_time",
+    ] {
+        assert!(
+            errors.iter().any(|x| x.starts_with(e)),
+            "missing {e:?} in {errors:?}"
+        );
+    }
+}
