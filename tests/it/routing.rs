@@ -8,6 +8,7 @@ mod cooldowns;
 mod fallbacks;
 mod faults;
 mod load;
+mod native;
 mod selection;
 mod state;
 
