@@ -54,8 +54,22 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
 /// is in the OpenAI schema; routes with another schema translate it.
 pub async fn execute(gw: &Gateway, request: &ApiRequest) -> Result<Answer, ApiError> {
     let tags = RequestRouting::from_body(&request.body).tags;
-    let plan = gw.router.plan_for(&request.model, &tags)?;
-    execute_plan(gw, plan, request).await
+    match gw.router.plan_for(&request.model, &tags) {
+        Ok(plan) => execute_plan(gw, plan, request).await,
+        // Every deployment cooling down or at capacity: the fallbacks may
+        // still answer.
+        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+            let Some(group) = gw.router.group_name(&request.model) else {
+                return Err(e);
+            };
+            let plan = Plan {
+                group,
+                attempts: Vec::new(),
+            };
+            execute_plan(gw, plan, request).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs the attempts of a plan made already: for routes that look at the
@@ -70,10 +84,14 @@ pub async fn execute_plan(
     let routing = RequestRouting::from_body(&request.body);
     let mut tries = Tries::default();
     let mut group = plan.group;
+    // What is asked of the router: the requested name (a wildcard group
+    // passes it through), then each fallback's.
+    let mut target = request.model.clone();
     let mut first = plan.attempts.into_iter().next();
     let mut fallbacks: Option<std::vec::IntoIter<String>> = None;
     loop {
-        let error = match run_group(gw, &group, first.take(), request, &routing, &mut tries).await {
+        let error = match run_group(gw, &target, first.take(), request, &routing, &mut tries).await
+        {
             Ok((payload, deployment, upstream_time)) => {
                 let meta = Meta {
                     deployment,
@@ -105,7 +123,8 @@ pub async fn execute_plan(
         match next {
             Some(g) => {
                 tries.fallbacks += 1;
-                group = g;
+                group = gw.router.group_name(&g).unwrap_or_else(|| g.clone());
+                target = g;
             }
             None => return Err(tries.label(error)),
         }

@@ -52,6 +52,12 @@ impl Router {
         }
     }
 
+    /// The group a requested name routes to (itself, an alias's target, or
+    /// the wildcard group matching it).
+    pub fn group_name(&self, model: &str) -> Option<String> {
+        self.resolve(model).map(|(g, _)| g.to_string())
+    }
+
     pub fn has_group(&self, group: &str) -> bool {
         self.resolve(group).is_some()
     }

@@ -154,3 +154,48 @@ async fn request_fallbacks_and_disable_fallbacks_are_the_gateways_own() {
             .all(|r| r.body.get("disable_fallbacks").is_none())
     );
 }
+
+#[tokio::test]
+async fn a_cooled_down_group_still_falls_back() {
+    let a = failing(500).await;
+    let b = failing(500).await;
+    let backup = ok("backup").await;
+    let gw = gateway(
+        "  allowed_fails: 0\n  cooldown_time: 5\n  fallbacks:\n    - m: [backup]\n",
+        &[
+            entry("m", "a", &a, ""),
+            entry("m", "b", &b, ""),
+            entry("backup", "k", &backup, ""),
+        ],
+    )
+    .await;
+    for _ in 0..4 {
+        let (status, _, body) = gw.post("/v1/chat/completions", &ask("m")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(text_of(&body), "backup");
+    }
+    assert_eq!(
+        (a.requests().len(), b.requests().len()),
+        (1, 1),
+        "both cooled down after one failure"
+    );
+}
+
+#[tokio::test]
+async fn retries_in_a_wildcard_group_keep_passing_the_model_through() {
+    let up = failing_first(1, 500).await;
+    let gw = Gateway::start(&format!(
+        "general_settings:\n  master_key: {MASTER_KEY}\nrouter_settings:\n  num_retries: 1\nmodel_list:\n- model_name: '*'\n  litellm_params:\n    model: openai/*\n    api_base: {}\n    api_key: {KEY}\n",
+        up.api_base
+    ))
+    .await;
+    let (status, h, body) = gw.post("/v1/chat/completions", &ask("gpt-4o-mini")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(header(&h, "x-litellm-attempted-retries"), "1");
+    let models: Vec<_> = up
+        .requests()
+        .iter()
+        .map(|r| r.body["model"].clone())
+        .collect();
+    assert_eq!(models, [json!("gpt-4o-mini"), json!("gpt-4o-mini")]);
+}
