@@ -195,7 +195,16 @@ async fn run_group(
                 let class = e.class;
                 tried.push(deployment.id.clone());
                 let e = without_secrets(e, &deployment);
-                if !class.is_retryable() || retry >= budget {
+                // retry_policy can retry a class (even a 400) its own number
+                // of times; otherwise retryable classes get the budget.
+                let policy = router
+                    .settings
+                    .retry_policy
+                    .iter()
+                    .find(|(c, _)| *c == class)
+                    .map(|(_, n)| *n);
+                let limit = policy.unwrap_or(budget);
+                if !(class.is_retryable() || policy.is_some()) || retry >= limit {
                     return Err((ApiError::from(e), class));
                 }
                 let other = router.has_other_healthy(group, &tried);

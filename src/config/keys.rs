@@ -136,6 +136,7 @@ pub const ROUTER_SETTINGS: &[&str] = &[
     "routing_strategy_args",
     "model_group_alias",
     "enable_tag_filtering",
+    "retry_policy",
 ];
 pub const LITELLM_SETTINGS: &[&str] = &[
     "request_timeout",

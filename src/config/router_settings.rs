@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::diag::Findings;
 use super::values::{flag, number, seconds_at, string, string_list};
 use super::yaml::{Kind, Node};
+use crate::providers::FailureClass;
 
 /// LiteLLM's defaults: no retries, 3 allowed fails a minute, 5 s cooldown.
 pub const DEFAULT_ALLOWED_FAILS: u32 = 3;
@@ -32,6 +33,8 @@ pub struct RouterSettings {
     /// `model_group_alias`: requested name → group.
     pub model_group_alias: Vec<(String, String)>,
     pub enable_tag_filtering: bool,
+    /// `retry_policy`: retries by failure class, over `num_retries`.
+    pub retry_policy: Vec<(FailureClass, u32)>,
 }
 
 impl Default for RouterSettings {
@@ -51,6 +54,7 @@ impl Default for RouterSettings {
             lowest_latency_buffer: 0.0,
             model_group_alias: Vec::new(),
             enable_tag_filtering: false,
+            retry_policy: Vec::new(),
         }
     }
 }
@@ -181,6 +185,9 @@ pub(super) fn router_settings(
             ),
         }
     }
+    if let Some(node) = get("retry_policy") {
+        s.retry_policy = retry_policy(node, f);
+    }
     if let Some(node) = get("default_fallbacks") {
         s.default_fallbacks = string_list(node, "router_settings.default_fallbacks", f);
     }
@@ -294,4 +301,61 @@ pub(super) fn deployment_routing(
             (i, o) => Some(i.unwrap_or(0.0) + o.unwrap_or(0.0)),
         },
     }
+}
+
+/// LiteLLM's `RetryPolicy` names and the failure classes each covers.
+const RETRY_POLICY: &[(&str, &[FailureClass])] = &[
+    (
+        "BadRequestErrorRetries",
+        &[
+            FailureClass::BadRequest,
+            FailureClass::ContextWindowExceeded,
+        ],
+    ),
+    ("AuthenticationErrorRetries", &[FailureClass::Auth]),
+    ("TimeoutErrorRetries", &[FailureClass::Timeout]),
+    ("RateLimitErrorRetries", &[FailureClass::RateLimited]),
+    (
+        "ContentPolicyViolationErrorRetries",
+        &[FailureClass::ContentPolicy],
+    ),
+    (
+        "InternalServerErrorRetries",
+        &[
+            FailureClass::ServerError,
+            FailureClass::Overloaded,
+            FailureClass::ConnectionFailed,
+        ],
+    ),
+];
+
+fn retry_policy(node: &Node, f: &mut Findings) -> Vec<(FailureClass, u32)> {
+    let mut out = Vec::new();
+    let Kind::Map(entries) = &node.kind else {
+        f.error(
+            node.line,
+            "router_settings.retry_policy",
+            "must be a mapping of <Error>Retries: count",
+        );
+        return out;
+    };
+    for (name, line, value) in entries {
+        let key = format!("router_settings.retry_policy.{name}");
+        let Some((_, classes)) = RETRY_POLICY.iter().find(|(n, _)| n == name) else {
+            let known: Vec<&str> = RETRY_POLICY.iter().map(|(n, _)| *n).collect();
+            f.warn(
+                *line,
+                &key,
+                format!("unknown, ignored; known: {}", known.join(", ")),
+            );
+            continue;
+        };
+        match number(value) {
+            Some(v) if v >= 0.0 && v.fract() == 0.0 => {
+                out.extend(classes.iter().map(|c| (*c, v as u32)));
+            }
+            _ => f.error(value.line, &key, "must be a whole number of at least 0"),
+        }
+    }
+    out
 }

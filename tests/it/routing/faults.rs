@@ -307,3 +307,15 @@ async fn a_stream_dying_after_its_head_but_before_its_first_event_is_retried() {
         (3, 3)
     );
 }
+
+#[tokio::test]
+async fn retry_policy_sets_retries_per_failure_class() {
+    let settings = "  num_retries: 5\n  retry_policy:\n    InternalServerErrorRetries: 2\n    RateLimitErrorRetries: 0\n    BadRequestErrorRetries: 1\n";
+    for (status, attempts) in [(500, 3), (429, 1), (400, 2)] {
+        let up = failing(status).await;
+        let gw = gateway(settings, &[entry("m", "d1", &up, "")]).await;
+        let (got, _, _) = gw.post("/v1/chat/completions", &ask("m")).await;
+        assert_eq!(got, status);
+        assert_eq!(up.requests().len(), attempts, "for {status}");
+    }
+}
