@@ -137,6 +137,7 @@ pub const ROUTER_SETTINGS: &[&str] = &[
     "model_group_alias",
     "enable_tag_filtering",
     "retry_policy",
+    "allowed_fails_policy",
 ];
 pub const LITELLM_SETTINGS: &[&str] = &[
     "request_timeout",

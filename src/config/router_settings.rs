@@ -35,6 +35,8 @@ pub struct RouterSettings {
     pub enable_tag_filtering: bool,
     /// `retry_policy`: retries by failure class, over `num_retries`.
     pub retry_policy: Vec<(FailureClass, u32)>,
+    /// `allowed_fails_policy`: failures a minute allowed by class.
+    pub allowed_fails_policy: Vec<(FailureClass, u32)>,
 }
 
 impl Default for RouterSettings {
@@ -55,6 +57,7 @@ impl Default for RouterSettings {
             model_group_alias: Vec::new(),
             enable_tag_filtering: false,
             retry_policy: Vec::new(),
+            allowed_fails_policy: Vec::new(),
         }
     }
 }
@@ -186,7 +189,10 @@ pub(super) fn router_settings(
         }
     }
     if let Some(node) = get("retry_policy") {
-        s.retry_policy = retry_policy(node, f);
+        s.retry_policy = class_counts(node, "retry_policy", "Retries", f);
+    }
+    if let Some(node) = get("allowed_fails_policy") {
+        s.allowed_fails_policy = class_counts(node, "allowed_fails_policy", "AllowedFails", f);
     }
     if let Some(node) = get("default_fallbacks") {
         s.default_fallbacks = string_list(node, "router_settings.default_fallbacks", f);
@@ -303,24 +309,25 @@ pub(super) fn deployment_routing(
     }
 }
 
-/// LiteLLM's `RetryPolicy` names and the failure classes each covers.
-const RETRY_POLICY: &[(&str, &[FailureClass])] = &[
+/// LiteLLM's `RetryPolicy` / `AllowedFailsPolicy` names, without their
+/// `Retries` / `AllowedFails` ending, and the failure classes each covers.
+const POLICY_CLASSES: &[(&str, &[FailureClass])] = &[
     (
-        "BadRequestErrorRetries",
+        "BadRequestError",
         &[
             FailureClass::BadRequest,
             FailureClass::ContextWindowExceeded,
         ],
     ),
-    ("AuthenticationErrorRetries", &[FailureClass::Auth]),
-    ("TimeoutErrorRetries", &[FailureClass::Timeout]),
-    ("RateLimitErrorRetries", &[FailureClass::RateLimited]),
+    ("AuthenticationError", &[FailureClass::Auth]),
+    ("TimeoutError", &[FailureClass::Timeout]),
+    ("RateLimitError", &[FailureClass::RateLimited]),
     (
-        "ContentPolicyViolationErrorRetries",
+        "ContentPolicyViolationError",
         &[FailureClass::ContentPolicy],
     ),
     (
-        "InternalServerErrorRetries",
+        "InternalServerError",
         &[
             FailureClass::ServerError,
             FailureClass::Overloaded,
@@ -329,20 +336,32 @@ const RETRY_POLICY: &[(&str, &[FailureClass])] = &[
     ),
 ];
 
-fn retry_policy(node: &Node, f: &mut Findings) -> Vec<(FailureClass, u32)> {
+fn class_counts(
+    node: &Node,
+    section: &str,
+    ending: &str,
+    f: &mut Findings,
+) -> Vec<(FailureClass, u32)> {
     let mut out = Vec::new();
+    let path = format!("router_settings.{section}");
     let Kind::Map(entries) = &node.kind else {
         f.error(
             node.line,
-            "router_settings.retry_policy",
-            "must be a mapping of <Error>Retries: count",
+            &path,
+            format!("must be a mapping of <Error>{ending}: count"),
         );
         return out;
     };
     for (name, line, value) in entries {
-        let key = format!("router_settings.retry_policy.{name}");
-        let Some((_, classes)) = RETRY_POLICY.iter().find(|(n, _)| n == name) else {
-            let known: Vec<&str> = RETRY_POLICY.iter().map(|(n, _)| *n).collect();
+        let key = format!("{path}.{name}");
+        let classes = name
+            .strip_suffix(ending)
+            .and_then(|base| POLICY_CLASSES.iter().find(|(n, _)| *n == base));
+        let Some((_, classes)) = classes else {
+            let known: Vec<String> = POLICY_CLASSES
+                .iter()
+                .map(|(n, _)| format!("{n}{ending}"))
+                .collect();
             f.warn(
                 *line,
                 &key,

@@ -183,7 +183,17 @@ impl Router {
             Some(d.cooldown_time.unwrap_or(self.settings.cooldown_time))
         };
         if let Some(s) = self.states.get(&d.id)
-            && s.failed(class, self.settings.allowed_fails, cooldown, Instant::now())
+            && s.failed(
+                class,
+                self.settings.allowed_fails,
+                self.settings
+                    .allowed_fails_policy
+                    .iter()
+                    .find(|(c, _)| *c == class)
+                    .map(|(_, n)| *n),
+                cooldown,
+                Instant::now(),
+            )
         {
             tracing::warn!(deployment = %d.id, group = %d.group, ?class, "deployment cooling down");
         }

@@ -22,6 +22,8 @@ struct Inner {
     /// Start of the current minute window, and failures in it.
     window_start: Option<Instant>,
     failures: u32,
+    /// Failures this minute by class, for `allowed_fails_policy`.
+    by_class: Vec<(FailureClass, u32)>,
     cooldown_until: Option<Instant>,
     cooldown_reason: Option<FailureClass>,
     latency_avg: Option<Duration>,
@@ -69,11 +71,14 @@ impl DeploymentState {
             .filter(|d| !d.is_zero())
     }
 
-    /// Records a failed attempt; true when it started a cooldown.
+    /// Records a failed attempt; true when it started a cooldown. `policy`
+    /// is `allowed_fails_policy`'s allowance for this class, if it has one;
+    /// else the minute's failures are held against `allowed_fails`.
     pub fn failed(
         &self,
         class: FailureClass,
         allowed_fails: u32,
+        policy: Option<u32>,
         cooldown: Option<Duration>,
         now: Instant,
     ) -> bool {
@@ -82,7 +87,7 @@ impl DeploymentState {
             inner.recent.remove(0);
         }
         inner.recent.push(class);
-        if !counts_for_cooldown(class) {
+        if !counts_for_cooldown(class) && policy.is_none() {
             return false;
         }
         if inner
@@ -91,17 +96,33 @@ impl DeploymentState {
         {
             inner.window_start = Some(now);
             inner.failures = 0;
+            inner.by_class.clear();
         }
         inner.failures += 1;
+        let of_class = match inner.by_class.iter_mut().find(|(c, _)| *c == class) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                inner.by_class.push((class, 1));
+                1
+            }
+        };
+        let over = match policy {
+            Some(allowed) => of_class > allowed,
+            None => inner.failures > allowed_fails,
+        };
         let Some(cooldown) = cooldown else {
             return false;
         };
         let already = inner.cooldown_until.is_some_and(|u| u > now);
-        if inner.failures > allowed_fails && !already {
+        if over && !already {
             inner.cooldown_until = Some(now + cooldown);
             inner.cooldown_reason = Some(class);
             // A fresh count after the cooldown.
             inner.failures = 0;
+            inner.by_class.clear();
             return true;
         }
         false

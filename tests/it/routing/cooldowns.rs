@@ -145,3 +145,37 @@ async fn the_only_deployment_of_a_group_never_cools_down() {
     }
     assert_eq!(up.requests().len(), 5);
 }
+
+#[tokio::test]
+async fn allowed_fails_policy_sets_the_allowance_per_failure_class() {
+    // Rate limits: 2 allowed a minute (cools on the 3rd); server errors: 0.
+    let limited = Upstream::openai(
+        KEY,
+        script(|_| {
+            Reply::Json(
+                429,
+                serde_json::json!({"error": {"message": "Rate limit reached", "type": "requests", "param": null, "code": "rate_limit_exceeded"}}),
+            )
+        }),
+    )
+    .await;
+    let other = ok("other").await;
+    let gw = gateway(
+        "  allowed_fails: 100\n  cooldown_time: 5\n  allowed_fails_policy:\n    RateLimitErrorAllowedFails: 2\n  retry_policy:\n    RateLimitErrorRetries: 0\n",
+        &[entry("m", "limited", &limited, "    order: 1\n"), entry("m", "other", &other, "    order: 2\n")],
+    )
+    .await;
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..5 {
+            v.push(gw.post("/v1/chat/completions", &ask("m")).await.0);
+        }
+        v
+    };
+    assert_eq!(
+        statuses,
+        [429, 429, 429, 200, 200],
+        "cooled down after the third rate limit"
+    );
+    assert_eq!(limited.requests().len(), 3);
+}
