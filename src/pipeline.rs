@@ -22,6 +22,8 @@ use crate::config::Deployment;
 use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
 use crate::router::Plan;
+use crate::router::retry::{self, RequestRouting};
+use crate::router::state::InFlight;
 use crate::transport;
 
 /// One client request on an OpenAI route, answered with exactly one response.
@@ -30,7 +32,8 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
     let outcome = async {
         let _principal = gw.auth.authenticate(&headers)?;
         let bytes = body::read(body, &headers, gw.config.max_request_bytes).await?;
-        let request = ApiRequest::parse(op, &bytes)?;
+        let mut request = ApiRequest::parse(op, &bytes)?;
+        retry::tags_from_header(&headers, &mut request.body);
         execute(&gw, &request).await
     };
     let response = match outcome.await {
@@ -50,41 +53,175 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
 /// Plans the request and runs the attempts until one answers. The answer
 /// is in the OpenAI schema; routes with another schema translate it.
 pub async fn execute(gw: &Gateway, request: &ApiRequest) -> Result<Answer, ApiError> {
-    let plan = gw.router.plan(&request.model)?;
-    execute_plan(gw, plan, request).await
+    let tags = RequestRouting::from_body(&request.body).tags;
+    match gw.router.plan_for(&request.model, &tags) {
+        Ok(plan) => execute_plan(gw, plan, request).await,
+        // Every deployment cooling down or at capacity: the fallbacks may
+        // still answer.
+        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+            let Some(group) = gw.router.group_name(&request.model) else {
+                return Err(e);
+            };
+            let plan = Plan {
+                group,
+                attempts: Vec::new(),
+            };
+            execute_plan(gw, plan, request).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs the attempts of a plan made already: for routes that look at the
 /// plan first (`/v1/messages` passes Anthropic deployments through natively).
+/// Retries within the group (`num_retries`), then the fallback groups in
+/// order (`max_fallbacks` at most) unless the request disables them.
 pub async fn execute_plan(
     gw: &Gateway,
     plan: Plan,
     request: &ApiRequest,
 ) -> Result<Answer, ApiError> {
-    let mut last_error = None;
-    for deployment in &plan.attempts {
-        match attempt(gw, deployment, request).await {
-            Ok((payload, upstream_time)) => {
+    let routing = RequestRouting::from_body(&request.body);
+    let mut tries = Tries::default();
+    let mut group = plan.group;
+    // What is asked of the router: the requested name (a wildcard group
+    // passes it through), then each fallback's.
+    let mut target = request.model.clone();
+    let mut first = plan.attempts.into_iter().next();
+    let mut fallbacks: Option<std::vec::IntoIter<String>> = None;
+    loop {
+        let error = match run_group(gw, &target, first.take(), request, &routing, &mut tries).await
+        {
+            Ok((payload, deployment, upstream_time)) => {
                 let meta = Meta {
-                    deployment: deployment.clone(),
-                    group: plan.group,
+                    deployment,
+                    group,
                     upstream_time,
+                    retries: tries.retries,
+                    fallbacks: tries.fallbacks,
                 };
                 return Ok(Answer { payload, meta });
             }
-            Err(e) => {
-                let retryable = e.class.is_retryable();
-                last_error = Some(without_secrets(e, deployment));
-                if !retryable {
-                    break;
+            Err(e) => e,
+        };
+        let (error, class) = error;
+        let next = if routing.disable_fallbacks || !retry::falls_back(class) {
+            None
+        } else {
+            let list = fallbacks.get_or_insert_with(|| {
+                routing
+                    .fallbacks
+                    .clone()
+                    .unwrap_or_else(|| gw.router.fallbacks_for(&group, class))
+                    .into_iter()
+                    .take(gw.router.settings.max_fallbacks)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+            });
+            list.find(|g| gw.router.has_group(g))
+        };
+        match next {
+            Some(g) => {
+                tries.fallbacks += 1;
+                group = gw.router.group_name(&g).unwrap_or_else(|| g.clone());
+                target = g;
+            }
+            None => return Err(tries.label(error)),
+        }
+    }
+}
+
+/// How many retries and fallbacks a request took, for the response headers.
+#[derive(Default, Clone, Copy)]
+pub struct Tries {
+    pub retries: u32,
+    pub fallbacks: u32,
+}
+
+impl Tries {
+    fn label(self, mut e: ApiError) -> ApiError {
+        e.retries = Some((self.retries, self.fallbacks));
+        e
+    }
+}
+
+type GroupFailure = (ApiError, FailureClass);
+
+/// Attempts on one group: the first pick (or a fresh one), then retries of
+/// retryable failures, each on a healthy deployment not tried yet where
+/// there is one.
+async fn run_group(
+    gw: &Gateway,
+    group: &str,
+    first: Option<Arc<Deployment>>,
+    request: &ApiRequest,
+    routing: &RequestRouting,
+    tries: &mut Tries,
+) -> Result<(Payload, Arc<Deployment>, Duration), GroupFailure> {
+    let router = &gw.router;
+    let no_deployment = |e: ApiError| (e, FailureClass::RateLimited);
+    let mut deployment = match first {
+        Some(d) => d,
+        None => router
+            .pick_avoiding(group, &[], &routing.tags)
+            .map_err(no_deployment)?,
+    };
+    let budget = routing
+        .num_retries
+        .or(deployment.max_retries)
+        .unwrap_or(router.settings.num_retries);
+    let mut tried: Vec<String> = Vec::new();
+    let mut retry = 0;
+    loop {
+        let outcome = {
+            let state = router.state(&deployment);
+            let _in_flight = InFlight::new(&state);
+            attempt(gw, &deployment, request).await
+        };
+        match outcome {
+            Ok((payload, upstream_time)) => {
+                router.succeeded(&deployment, upstream_time);
+                // Streams are not counted: their usage arrives at the end.
+                if let Payload::Json(bytes) = &payload
+                    && router.counts_tokens(&deployment)
+                    && let Some(tokens) = retry::total_tokens(bytes)
+                {
+                    router.used_tokens(&deployment, tokens);
                 }
+                return Ok((payload, deployment, upstream_time));
+            }
+            Err(e) => {
+                router.failed(&deployment, e.class);
+                let class = e.class;
+                tried.push(deployment.id.clone());
+                let e = without_secrets(e, &deployment);
+                // retry_policy can retry a class (even a 400) its own number
+                // of times; otherwise retryable classes get the budget.
+                let policy = router
+                    .settings
+                    .retry_policy
+                    .iter()
+                    .find(|(c, _)| *c == class)
+                    .map(|(_, n)| *n);
+                let limit = policy.unwrap_or(budget);
+                if !(class.is_retryable() || policy.is_some()) || retry >= limit {
+                    return Err((ApiError::from(e), class));
+                }
+                let other = router.has_other_healthy(group, &tried);
+                let wait = retry::backoff(&e, retry, router.settings.retry_after, other);
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                retry += 1;
+                tries.retries += 1;
+                deployment = match router.pick_avoiding(group, &tried, &routing.tags) {
+                    Ok(d) => d,
+                    // Everything cooled down: the upstream's error says more.
+                    Err(_) => return Err((ApiError::from(e), class)),
+                };
             }
         }
     }
-    Err(last_error.map_or_else(
-        || ApiError::invalid("No deployment could be planned."),
-        ApiError::from,
-    ))
 }
 
 /// OpenAI SSE events (`data: …\n\n`), ending with `[DONE]` or an error event.
@@ -101,6 +238,8 @@ pub struct Meta {
     pub deployment: Arc<Deployment>,
     pub group: String,
     pub upstream_time: Duration,
+    pub retries: u32,
+    pub fallbacks: u32,
 }
 
 pub struct Answer {
@@ -110,7 +249,7 @@ pub struct Answer {
 
 /// One try against one deployment: encode, send, and read the body or open
 /// the stream.
-async fn attempt(
+pub(crate) async fn attempt(
     gw: &Gateway,
     d: &Deployment,
     request: &ApiRequest,
@@ -126,14 +265,17 @@ async fn attempt(
         let response = tokio::time::timeout(wait, gw.transport.send(d, upstream_request))
             .await
             .map_err(|_| timed_out("stream_timeout", wait))??;
-        let upstream_time = sent.elapsed();
         if !response.status.is_success() {
             let bytes = tokio::time::timeout(wait, transport::collect(response.body))
                 .await
                 .map_err(|_| timed_out("stream_timeout", wait))??;
             return Err(dialect.decode_error(response.status, &response.headers, &bytes));
         }
-        let events = relay(response.body, dialect.stream_decoder(d, request), wait);
+        // Nothing reaches the client before the first event, so a stream
+        // failing before it is retried like any failed request.
+        let events = relay(response.body, dialect.stream_decoder(d, request), wait).await?;
+        // Time to the first event: what latency-based routing compares.
+        let upstream_time = sent.elapsed();
         return Ok((Payload::Events(Box::pin(events)), upstream_time));
     }
     // timeout bounds the whole exchange.
@@ -163,7 +305,7 @@ fn timed_out(setting: &str, limit: Duration) -> ProviderError {
 }
 
 /// Upstream messages sometimes quote the key they were sent; never pass it on.
-fn without_secrets(mut e: ProviderError, d: &Deployment) -> ProviderError {
+pub(crate) fn without_secrets(mut e: ProviderError, d: &Deployment) -> ProviderError {
     if let Some(key) = &d.api_key
         && key.expose().len() >= 4
         && e.message.contains(key.expose())
@@ -178,6 +320,9 @@ const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
 const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
 const DURATION: HeaderName = HeaderName::from_static("x-litellm-response-duration-ms");
 const OVERHEAD: HeaderName = HeaderName::from_static("x-litellm-overhead-duration-ms");
+const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
+pub const RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
+pub const FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");
 
 /// The response every route sends for an answer: 200, the content type and
 /// the `x-litellm-*` headers LiteLLM users' dashboards read.
@@ -202,6 +347,9 @@ pub fn respond(body: Body, streaming: bool, meta: &Meta, started: Instant) -> Re
         (MODEL_GROUP, HeaderValue::from_str(&meta.group)),
         (DURATION, millis(total)),
         (OVERHEAD, millis(overhead)),
+        (API_BASE, HeaderValue::from_str(&meta.deployment.api_base)),
+        (RETRIES, Ok(HeaderValue::from(meta.retries))),
+        (FALLBACKS, Ok(HeaderValue::from(meta.fallbacks))),
     ] {
         if let Ok(v) = value {
             h.insert(name, v);

@@ -23,19 +23,34 @@ struct Relay {
     ended: bool,
 }
 
-pub fn relay(
+/// Waits for the stream's first event before anything reaches the client:
+/// a stream that fails retryably before it (cut, silent, an overload or
+/// server error event first) is an `Err` the router can retry or fall back
+/// from, not a 200. After that the relay streams as it comes.
+pub async fn relay(
     upstream: ByteStream,
     decoder: Box<dyn StreamDecoder>,
     idle: Duration,
-) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    let state = Relay {
+) -> Result<impl Stream<Item = Result<Bytes, Infallible>> + Send, ProviderError> {
+    let mut state = Relay {
         upstream,
         decoder,
         idle,
         ready: VecDeque::new(),
         ended: false,
     };
-    futures_util::stream::unfold(state, |mut s| async move {
+    while state.ready.is_empty() && !state.ended {
+        if let Some(e) = state.pull_raw().await {
+            // Only what another attempt may fix: a refusal (safety block,
+            // bad request) stays an error event in a 200 stream.
+            if state.ready.is_empty() && e.class.is_retryable() {
+                return Err(e);
+            }
+            state.ready.push_back(error_event(ApiError::from(e)));
+            state.ended = true;
+        }
+    }
+    Ok(futures_util::stream::unfold(state, |mut s| async move {
         loop {
             if let Some(event) = s.ready.pop_front() {
                 return Some((Ok(event), s));
@@ -45,11 +60,19 @@ pub fn relay(
             }
             s.pull().await;
         }
-    })
+    }))
 }
 
 impl Relay {
     async fn pull(&mut self) {
+        if let Some(e) = self.pull_raw().await {
+            self.ready.push_back(error_event(ApiError::from(e)));
+            self.ended = true;
+        }
+    }
+
+    /// Reads one piece; decoded events go to `ready`, a failure is returned.
+    async fn pull_raw(&mut self) -> Option<ProviderError> {
         let mut out = Vec::new();
         let failure = match tokio::time::timeout(self.idle, self.upstream.next()).await {
             Ok(Some(Ok(bytes))) => self.decoder.feed(&bytes, &mut out).err(),
@@ -71,13 +94,10 @@ impl Relay {
         };
         // Events decoded before a failure still reach the client first.
         self.ready.extend(out);
-        if let Some(e) = failure {
-            self.ready.push_back(error_event(ApiError::from(e)));
-            self.ended = true;
-        }
         if self.decoder.is_done() {
             self.ended = true;
         }
+        failure
     }
 }
 

@@ -15,6 +15,8 @@ pub struct ApiError {
     pub param: Option<String>,
     pub code: Option<String>,
     pub retry_after: Option<HeaderValue>,
+    /// Retries and fallbacks attempted before this error, when routed.
+    pub retries: Option<(u32, u32)>,
 }
 
 impl ApiError {
@@ -26,6 +28,7 @@ impl ApiError {
             param: None,
             code: None,
             retry_after: None,
+            retries: None,
         }
     }
 
@@ -68,6 +71,7 @@ impl From<ProviderError> for ApiError {
             param: e.param,
             code: e.code,
             retry_after: e.retry_after,
+            retries: None,
         }
     }
 }
@@ -77,6 +81,14 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(v) = self.retry_after {
             response.headers_mut().insert(RETRY_AFTER, v);
+        }
+        if let Some((retries, fallbacks)) = self.retries {
+            let h = response.headers_mut();
+            h.insert("x-litellm-attempted-retries", HeaderValue::from(retries));
+            h.insert(
+                "x-litellm-attempted-fallbacks",
+                HeaderValue::from(fallbacks),
+            );
         }
         response
     }

@@ -2,8 +2,10 @@
 
 pub mod body;
 pub mod error;
+mod health;
 mod messages;
 mod models;
+mod router_state;
 pub mod wire;
 
 use std::sync::Arc;
@@ -36,7 +38,7 @@ impl Gateway {
     pub fn new(config: Config) -> Gateway {
         Gateway {
             auth: Authenticator::new(config.master_key.as_ref().map(|k| k.expose())),
-            router: Router::new(&config.deployments),
+            router: Router::new(&config.deployments, &config.router),
             transport: Transport::new(),
             started_at: SystemTime::now(),
             config,
@@ -48,7 +50,9 @@ pub fn routes(gw: Arc<Gateway>) -> Routes {
     let mut routes = Routes::new()
         .route("/health/liveliness", get(models::liveliness))
         .route("/health/liveness", get(models::liveliness))
-        .route("/health/readiness", get(models::readiness));
+        .route("/health/readiness", get(models::readiness))
+        .route("/router/state", get(router_state::state))
+        .route("/health", get(health::health));
     for prefix in ["", "/v1"] {
         routes = routes
             .route(&format!("{prefix}/chat/completions"), post(chat))

@@ -12,6 +12,7 @@ use super::diag::{ConfigErrors, Findings};
 use super::env::Env;
 use super::keys;
 use super::provider_settings::{aws_settings, mock_settings, vertex_settings};
+use super::router_settings;
 use super::values::{
     flag, headers, key_line, number, positive_at, resolved_string, seconds_at, string, string_list,
 };
@@ -63,16 +64,7 @@ pub fn build(
     warn_unacted(router, "router_settings", keys::ROUTER_SETTINGS, &mut f);
     warn_unacted(litellm, "litellm_settings", keys::LITELLM_SETTINGS, &mut f);
 
-    if let Some(node) = router.and_then(|r| r.get("routing_strategy"))
-        && let Some(strategy) = string(node, "router_settings.routing_strategy", &mut f)
-        && strategy != "simple-shuffle"
-    {
-        f.warn(
-            node.line,
-            "router_settings.routing_strategy",
-            format!("{strategy:?} is not implemented yet; using simple-shuffle (weights)"),
-        );
-    }
+    let router_settings = router_settings::router_settings(router, litellm, &mut f);
     let global = Globals {
         timeout: seconds_at(router, "timeout", "router_settings", &mut f)
             .or_else(|| seconds_at(litellm, "request_timeout", "litellm_settings", &mut f))
@@ -149,6 +141,7 @@ pub fn build(
             deployments,
             master_key,
             max_request_bytes,
+            router: router_settings,
         },
         warnings: f.warnings,
     })
@@ -312,6 +305,8 @@ fn deployment(
         .map(|n| headers(n, &key("extra_headers"), env, f))
         .unwrap_or_default();
     let mock = mock_settings(params, &params_path, f);
+    let max_retries = router_settings::deployment_max_retries(params, &params_path, f);
+    let cooldown_time = router_settings::deployment_cooldown(params, &params_path, f);
 
     let mut defaults = Map::new();
     if let Kind::Map(entries) = &params.kind {
@@ -345,6 +340,7 @@ fn deployment(
             }
         },
     };
+    let routing = router_settings::deployment_routing(params, &model_info, &params_path, f);
     let id = match model_info.get("id") {
         Some(Value::String(id)) if !id.is_empty() => id.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -369,6 +365,11 @@ fn deployment(
         rpm,
         tpm,
         tags,
+        max_retries,
+        cooldown_time,
+        order: routing.order,
+        max_parallel_requests: routing.max_parallel_requests,
+        cost_per_token: routing.cost_per_token,
         defaults,
         model_info,
         mock,

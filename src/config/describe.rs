@@ -17,6 +17,28 @@ pub fn describe(config: &Config) -> String {
         )
     );
     let _ = writeln!(out, "max request size: {} bytes", config.max_request_bytes);
+    let r = &config.router;
+    let _ = writeln!(
+        out,
+        "routing: {:?}, num_retries {}, allowed_fails {}, cooldown {} s{}",
+        r.routing_strategy,
+        r.num_retries,
+        r.allowed_fails,
+        r.cooldown_time.as_secs_f64(),
+        if r.disable_cooldowns {
+            " (disabled)"
+        } else {
+            ""
+        }
+    );
+    for (group, targets) in r
+        .fallbacks
+        .iter()
+        .chain(&r.context_window_fallbacks)
+        .chain(&r.content_policy_fallbacks)
+    {
+        let _ = writeln!(out, "fallback: {group} -> {}", targets.join(", "));
+    }
     let groups = config.groups();
     let _ = writeln!(out, "model groups: {}", groups.len());
     for group in groups {

@@ -35,6 +35,13 @@ pub const DEPLOYMENT_KEYS: &[&str] = &[
     "rpm",
     "tpm",
     "tags",
+    "max_retries",
+    "num_retries",
+    "cooldown_time",
+    "order",
+    "max_parallel_requests",
+    "input_cost_per_token",
+    "output_cost_per_token",
     "organization",
     "extra_headers",
     "drop_params",
@@ -57,14 +64,8 @@ pub const DEPLOYMENT_KEYS: &[&str] = &[
 
 /// `litellm_params` keys LiteLLM knows that are not acted on yet.
 pub const DEPLOYMENT_KEYS_LATER: &[&str] = &[
-    "max_retries",
-    "order",
-    "max_parallel_requests",
-    "cooldown_time",
     "aws_role_name",
     "aws_profile_name",
-    "input_cost_per_token",
-    "output_cost_per_token",
     "input_cost_per_second",
     "output_cost_per_second",
     "additional_drop_params",
@@ -73,7 +74,6 @@ pub const DEPLOYMENT_KEYS_LATER: &[&str] = &[
     "merge_reasoning_content_in_choices",
     "budget_duration",
     "max_budget",
-    "num_retries",
     "litellm_credential_name",
     "azure_ad_token",
     "configurable_clientside_auth_params",
@@ -119,5 +119,31 @@ pub const REQUEST_PARAMS: &[&str] = &[
 ];
 
 pub const GENERAL_SETTINGS: &[&str] = &["master_key", "max_request_size_mb"];
-pub const ROUTER_SETTINGS: &[&str] = &["routing_strategy", "timeout", "stream_timeout"];
-pub const LITELLM_SETTINGS: &[&str] = &["request_timeout", "drop_params"];
+pub const ROUTER_SETTINGS: &[&str] = &[
+    "routing_strategy",
+    "timeout",
+    "stream_timeout",
+    "num_retries",
+    "retry_after",
+    "max_fallbacks",
+    "fallbacks",
+    "context_window_fallbacks",
+    "content_policy_fallbacks",
+    "default_fallbacks",
+    "allowed_fails",
+    "cooldown_time",
+    "disable_cooldowns",
+    "routing_strategy_args",
+    "model_group_alias",
+    "enable_tag_filtering",
+    "retry_policy",
+    "allowed_fails_policy",
+];
+pub const LITELLM_SETTINGS: &[&str] = &[
+    "request_timeout",
+    "drop_params",
+    "num_retries",
+    "fallbacks",
+    "context_window_fallbacks",
+    "content_policy_fallbacks",
+];

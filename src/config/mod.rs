@@ -8,6 +8,7 @@ pub mod diag;
 mod env;
 mod keys;
 mod provider_settings;
+mod router_settings;
 mod values;
 pub mod yaml;
 
@@ -20,6 +21,7 @@ use serde_json::{Map, Value};
 
 pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
+pub use router_settings::{RouterSettings, Strategy};
 
 use crate::providers::ProviderKind;
 use crate::providers::google_auth::GoogleCredentials;
@@ -36,10 +38,11 @@ pub struct Config {
     pub deployments: Vec<Arc<Deployment>>,
     pub master_key: Option<Secret>,
     pub max_request_bytes: usize,
+    pub router: RouterSettings,
 }
 
 /// One upstream model a model group can send a request to.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Deployment {
     /// `model_info.id`, else a stable hash of the entry.
     pub id: String,
@@ -62,6 +65,15 @@ pub struct Deployment {
     pub rpm: Option<u64>,
     pub tpm: Option<u64>,
     pub tags: Vec<String>,
+    /// Retries of a failed attempt (`max_retries`), over the router's.
+    pub max_retries: Option<u32>,
+    /// This deployment's own `cooldown_time`.
+    pub cooldown_time: Option<Duration>,
+    /// `order`: lower is tried first; deployments without one come last.
+    pub order: Option<u32>,
+    pub max_parallel_requests: Option<u64>,
+    /// `input_cost_per_token` + `output_cost_per_token`, for cost-based-routing.
+    pub cost_per_token: Option<f64>,
     /// Request parameters applied when the request does not set them.
     pub defaults: Map<String, Value>,
     pub model_info: Map<String, Value>,

@@ -103,7 +103,18 @@ impl Dialect for OpenAi {
         _request: &ApiRequest,
         body: Bytes,
     ) -> Result<Bytes, ProviderError> {
-        Ok(body)
+        // Passed through as it is, but only when it is a JSON object: a cut
+        // or garbled body is the upstream's failure (retryable), not an answer.
+        let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if object && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() {
+            return Ok(body);
+        }
+        let mut e = ProviderError::new(
+            FailureClass::ServerError,
+            "The upstream answered with a body that is not a JSON object.",
+        );
+        e.status = StatusCode::BAD_GATEWAY;
+        Err(e)
     }
 
     fn stream_decoder(&self, _d: &Deployment, _request: &ApiRequest) -> Box<dyn StreamDecoder> {
@@ -131,8 +142,17 @@ impl Serialize for Merged<'_> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("model", self.model)?;
         for (k, v) in self.body {
-            // `drop_params` is the gateway's switch, not the upstream's.
-            if k != "model" && k != "drop_params" {
+            // `drop_params` and the routing fields are the gateway's, not
+            // the upstream's.
+            if !matches!(
+                k.as_str(),
+                "model"
+                    | "drop_params"
+                    | "fallbacks"
+                    | "disable_fallbacks"
+                    | "num_retries"
+                    | "tags"
+            ) {
                 map.serialize_entry(k, v)?;
             }
         }

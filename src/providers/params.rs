@@ -24,6 +24,11 @@ pub const ALWAYS: &[&str] = &[
     "metadata",
     "drop_params",
     "mock_response",
+    // The router's, stripped before forwarding.
+    "fallbacks",
+    "disable_fallbacks",
+    "num_retries",
+    "tags",
 ];
 
 pub fn check(

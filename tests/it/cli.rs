@@ -26,7 +26,7 @@ fn uuid_like() -> String {
 #[test]
 fn config_check_prints_groups_with_secrets_masked() {
     let path = write_config(
-        "model_list:\n  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: sk-live-abcdefghijklmnop\n      max_retries: 2\ngeneral_settings:\n  master_key: sk-master-secret-value\n",
+        "model_list:\n  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: sk-live-abcdefghijklmnop\n      max_budget: 2\ngeneral_settings:\n  master_key: sk-master-secret-value\n",
     );
     let out = Command::new(BIN)
         .args(["config", "check"])
@@ -43,7 +43,7 @@ fn config_check_prints_groups_with_secrets_masked() {
     assert!(stdout.contains("api_key: sk-...mnop"), "{stdout}");
     assert!(
         stdout.contains(&format!(
-            "warning: {}:6: model_list[0].litellm_params.max_retries",
+            "warning: {}:6: model_list[0].litellm_params.max_budget",
             path.display()
         )),
         "{stdout}"

@@ -75,11 +75,11 @@ model_list:
   - model_name: a
     litellm_params:
       model: openai/x
-      max_retries: 3
+      max_budget: 3
       temprature: 0.5
 router_settings:
-  routing_strategy: latency-based-routing
-  num_retries: 2
+  routing_strategy: provider-budget-routing
+  redis_host: localhost
 litellm_settings:
   cache: true
 guardrails: []
@@ -88,10 +88,10 @@ weird_section: 1
     let loaded = load_str(yaml, "w.yaml").unwrap_or_else(|e| panic!("{e}"));
     let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     let expect = [
-        "w.yaml:5: model_list[0].litellm_params.max_retries: accepted, but not acted on yet",
+        "w.yaml:5: model_list[0].litellm_params.max_budget: accepted, but not acted on yet",
         "w.yaml:6: model_list[0].litellm_params.temprature: not a known setting",
-        "w.yaml:8: router_settings.routing_strategy: \"latency-based-routing\" is not implemented yet",
-        "w.yaml:9: router_settings.num_retries: accepted, but not acted on yet",
+        "w.yaml:8: router_settings.routing_strategy: \"provider-budget-routing\" is not implemented yet",
+        "w.yaml:9: router_settings.redis_host: accepted, but not acted on yet",
         "w.yaml:11: litellm_settings.cache: accepted, but not acted on yet",
         "w.yaml:12: guardrails: accepted, but not acted on yet",
         "w.yaml:13: weird_section: unknown section",
@@ -147,4 +147,73 @@ router_settings:
         load_str(yaml, "e.yaml").unwrap().config.deployments[0].id,
         a.id
     );
+}
+
+#[test]
+fn router_settings_are_read_and_bad_ones_named_by_line() {
+    let yaml = "\
+model_list:
+  - model_name: a
+    litellm_params: {model: openai/x, order: 1, max_parallel_requests: 2, cooldown_time: 0.5, max_retries: 1}
+router_settings:
+  routing_strategy: least-busy
+  num_retries: 2
+  allowed_fails: 1
+  cooldown_time: 0.25
+  fallbacks: [{a: [b, c]}]
+  context_window_fallbacks: [{a: [big]}]
+  default_fallbacks: [z]
+  model_group_alias: {fast: a}
+litellm_settings:
+  num_retries: 9
+";
+    let loaded = load_str(yaml, "r.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let r = &loaded.config.router;
+    assert_eq!(
+        r.num_retries, 2,
+        "router_settings wins over litellm_settings"
+    );
+    assert_eq!(r.allowed_fails, 1);
+    assert_eq!(r.cooldown_time.as_secs_f64(), 0.25);
+    assert_eq!(
+        r.fallbacks,
+        vec![("a".to_string(), vec!["b".to_string(), "c".to_string()])]
+    );
+    assert_eq!(r.context_window_fallbacks[0].1, vec!["big".to_string()]);
+    assert_eq!(r.default_fallbacks, vec!["z".to_string()]);
+    assert_eq!(
+        r.model_group_alias,
+        vec![("fast".to_string(), "a".to_string())]
+    );
+    let d = &loaded.config.deployments[0];
+    assert_eq!(
+        (d.order, d.max_parallel_requests, d.max_retries),
+        (Some(1), Some(2), Some(1))
+    );
+    assert_eq!(d.cooldown_time.unwrap().as_secs_f64(), 0.5);
+
+    let bad = "\
+router_settings:
+  num_retries: -1
+  fallbacks: {a: b}
+  cooldown_time: soon
+";
+    let errors: Vec<String> = load_str(bad, "b.yaml")
+        .err()
+        .expect("must fail")
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for e in [
+        "b.yaml:2: router_settings.num_retries",
+        "b.yaml:3: router_settings.fallbacks",
+        "b.yaml:4: router_settings.cooldown_time",
+    ] {
+        assert!(
+            errors.iter().any(|x| x.starts_with(e)),
+            "missing {e:?} in {errors:?}"
+        );
+    }
 }

@@ -14,6 +14,7 @@ mod gemini;
 mod messages;
 mod ollama;
 mod params;
+mod routing;
 mod sdk;
 mod streaming;
 mod upstream_errors;

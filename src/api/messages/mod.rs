@@ -129,6 +129,8 @@ async fn count(
         deployment: deployment.clone(),
         group: plan.group,
         upstream_time: Duration::ZERO,
+        retries: 0,
+        fallbacks: 0,
     };
     Ok(pipeline::respond(
         Body::from(estimate.to_string()),

@@ -10,6 +10,7 @@
 //! `error` event. A whole body must arrive within `timeout`, or the
 //! connection is cut (a truncated JSON body would otherwise look complete).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -63,14 +64,23 @@ pub async fn forward(
 ) -> Result<Response, ApiError> {
     let streaming =
         endpoint == Endpoint::Messages && body.get("stream").and_then(Value::as_bool) == Some(true);
-    let attempts: Vec<_> = plan
+    let router = &gw.router;
+    let Some(mut current) = plan
         .attempts
         .iter()
-        .filter(|d| d.provider == ProviderKind::Anthropic)
-        .collect();
-    let mut last_error = None;
-    for (i, d) in attempts.iter().enumerate() {
-        let is_last = i + 1 == attempts.len();
+        .find(|d| d.provider == ProviderKind::Anthropic)
+        .cloned()
+    else {
+        return Err(ApiError::invalid(
+            "No Anthropic deployment could be planned.",
+        ));
+    };
+    let budget = current.max_retries.unwrap_or(router.settings.num_retries);
+    let mut tried: Vec<String> = Vec::new();
+    let mut retries = 0;
+    let error = loop {
+        let d = &current;
+        let is_last = retries >= budget;
         let request = encode(d, headers, &body, endpoint)?;
         let wait = if streaming {
             d.stream_timeout
@@ -81,32 +91,43 @@ pub async fn forward(
         let sent = Instant::now();
         let response = match tokio::time::timeout(wait, gw.transport.send(d, request)).await {
             Ok(Ok(response)) => response,
-            Ok(Err(e)) => {
-                let retry = e.class.is_retryable();
-                last_error = Some(e);
-                if retry && !is_last {
-                    continue;
+            failure => {
+                let e = match failure {
+                    Ok(Err(e)) => e,
+                    _ => timed_out(
+                        if streaming {
+                            "stream_timeout"
+                        } else {
+                            "timeout"
+                        },
+                        wait,
+                    ),
+                };
+                router.failed(d, e.class);
+                if e.class.is_retryable() && !is_last {
+                    tried.push(d.id.clone());
+                    retries += 1;
+                    if let Some(next) = next_anthropic(gw, &plan.group, &tried) {
+                        current = next;
+                        continue;
+                    }
                 }
-                break;
-            }
-            Err(_) => {
-                last_error = Some(timed_out(
-                    if streaming {
-                        "stream_timeout"
-                    } else {
-                        "timeout"
-                    },
-                    wait,
-                ));
-                if is_last {
-                    break;
-                }
-                continue;
+                break e;
             }
         };
         let status = response.status;
+        if !status.is_success() {
+            router.failed(d, class_of(status));
+        } else {
+            router.succeeded(d, sent.elapsed());
+        }
         if !status.is_success() && is_retryable(status) && !is_last {
-            continue;
+            tried.push(d.id.clone());
+            retries += 1;
+            if let Some(next) = next_anthropic(gw, &plan.group, &tried) {
+                current = next;
+                continue;
+            }
         }
         let passed = passed_headers(&response.headers);
         let body = if streaming && status.is_success() {
@@ -118,6 +139,8 @@ pub async fn forward(
             deployment: (*d).clone(),
             group: plan.group.clone(),
             upstream_time: sent.elapsed(),
+            retries,
+            fallbacks: 0,
         };
         let mut out = if status.is_success() {
             pipeline::respond(body, streaming, &meta, started)
@@ -130,11 +153,29 @@ pub async fn forward(
             out.headers_mut().insert(name, value);
         }
         return Ok(out);
+    };
+    Err(ApiError::from(error))
+}
+
+/// Another Anthropic deployment of the group for a retry (an untried one
+/// where any is healthy); none when the pick is not Anthropic.
+fn next_anthropic(gw: &Gateway, group: &str, tried: &[String]) -> Option<Arc<Deployment>> {
+    gw.router
+        .pick_avoiding(group, tried, &[])
+        .ok()
+        .filter(|d| d.provider == ProviderKind::Anthropic)
+}
+
+fn class_of(status: StatusCode) -> FailureClass {
+    match status.as_u16() {
+        429 => FailureClass::RateLimited,
+        529 | 503 => FailureClass::Overloaded,
+        408 | 504 => FailureClass::Timeout,
+        401 | 403 => FailureClass::Auth,
+        404 => FailureClass::NotFound,
+        500..=599 => FailureClass::ServerError,
+        _ => FailureClass::BadRequest,
     }
-    Err(last_error.map_or_else(
-        || ApiError::invalid("No Anthropic deployment could be planned."),
-        ApiError::from,
-    ))
 }
 
 fn is_retryable(status: StatusCode) -> bool {

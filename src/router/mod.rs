@@ -1,0 +1,366 @@
+//! Turns a model group into an ordered plan of attempts: a deployment that
+//! is not cooling down, picked by the routing strategy (simple-shuffle by
+//! weight, or least-busy). Retries re-pick through `pick`; fallbacks name
+//! other groups (`fallbacks_for`). Health is kept per deployment in `state`.
+
+pub mod retry;
+pub mod state;
+mod strategies;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderValue, StatusCode};
+
+use crate::api::error::ApiError;
+use crate::config::{Deployment, RouterSettings};
+use crate::providers::FailureClass;
+use state::DeploymentState;
+use strategies::Candidate;
+
+pub struct Router {
+    groups: HashMap<String, Vec<Arc<Deployment>>>,
+    states: HashMap<String, Arc<DeploymentState>>,
+    /// Group names with a `*`, longest first (most specific wins).
+    wildcards: Vec<String>,
+    pub settings: RouterSettings,
+}
+
+/// The deployments to try, in order, for one request.
+pub struct Plan {
+    pub group: String,
+    pub attempts: Vec<Arc<Deployment>>,
+}
+
+impl Router {
+    pub fn new(deployments: &[Arc<Deployment>], settings: &RouterSettings) -> Router {
+        let mut groups: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
+        let mut states = HashMap::new();
+        for d in deployments {
+            groups.entry(d.group.clone()).or_default().push(d.clone());
+            states.insert(d.id.clone(), Arc::default());
+        }
+        let mut wildcards: Vec<String> =
+            groups.keys().filter(|g| g.contains('*')).cloned().collect();
+        wildcards.sort_by_key(|g| std::cmp::Reverse(g.len()));
+        Router {
+            groups,
+            states,
+            wildcards,
+            settings: settings.clone(),
+        }
+    }
+
+    /// The group a requested name routes to (itself, an alias's target, or
+    /// the wildcard group matching it).
+    pub fn group_name(&self, model: &str) -> Option<String> {
+        self.resolve(model).map(|(g, _)| g.to_string())
+    }
+
+    pub fn has_group(&self, group: &str) -> bool {
+        self.resolve(group).is_some()
+    }
+
+    /// Every deployment, grouped, for `/router/state`.
+    pub fn deployments(&self) -> impl Iterator<Item = &Arc<Deployment>> {
+        self.groups.values().flatten()
+    }
+
+    pub fn state(&self, d: &Deployment) -> Arc<DeploymentState> {
+        self.states.get(&d.id).cloned().unwrap_or_default()
+    }
+
+    pub fn plan(&self, group: &str) -> Result<Plan, ApiError> {
+        self.plan_for(group, &[])
+    }
+
+    /// A plan for a request carrying `tags` (used with `enable_tag_filtering`).
+    pub fn plan_for(&self, model: &str, tags: &[String]) -> Result<Plan, ApiError> {
+        let (group, _) = self.resolve(model).ok_or_else(|| unknown_model(model))?;
+        let picked = self.pick_avoiding(model, &[], tags)?;
+        Ok(Plan {
+            group: group.to_string(),
+            attempts: vec![picked],
+        })
+    }
+
+    /// One deployment of `group` that is not cooling down.
+    pub fn pick(&self, group: &str) -> Result<Arc<Deployment>, ApiError> {
+        self.pick_avoiding(group, &[], &[])
+    }
+
+    /// The group a requested name routes to: itself, a `model_group_alias`,
+    /// or the first wildcard group matching it (with the part `*` matched).
+    fn resolve<'a>(&'a self, model: &'a str) -> Option<(&'a str, Option<&'a str>)> {
+        if let Some((name, _)) = self.groups.get_key_value(model) {
+            return Some((name.as_str(), None));
+        }
+        if let Some((_, target)) = self
+            .settings
+            .model_group_alias
+            .iter()
+            .find(|(a, _)| a == model)
+            && let Some((name, _)) = self.groups.get_key_value(target.as_str())
+        {
+            return Some((name.as_str(), None));
+        }
+        self.wildcards
+            .iter()
+            .find_map(|pattern| wildcard_match(pattern, model).map(|m| (pattern.as_str(), Some(m))))
+    }
+
+    /// Like `pick`, preferring deployments not in `tried` (ids) while any
+    /// other is healthy.
+    pub fn pick_avoiding(
+        &self,
+        model: &str,
+        tried: &[String],
+        tags: &[String],
+    ) -> Result<Arc<Deployment>, ApiError> {
+        let (group, matched) = self.resolve(model).ok_or_else(|| unknown_model(model))?;
+        let deployments = &self.groups[group];
+        let now = Instant::now();
+        let mut earliest: Option<Duration> = None;
+        let healthy: Vec<Candidate> = deployments
+            .iter()
+            .map(|d| (d.clone(), self.state(d)))
+            .filter(|(_, s)| match s.cooling(now) {
+                Some(left) => {
+                    earliest = Some(earliest.map_or(left, |e| e.min(left)));
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        if healthy.is_empty() {
+            return Err(no_deployments(group, earliest.unwrap_or_default()));
+        }
+        let healthy = if self.settings.enable_tag_filtering {
+            strategies::tagged(&healthy, tags).ok_or_else(|| no_tag_match(group, tags))?
+        } else {
+            healthy
+        };
+        let open = strategies::with_capacity(healthy, now);
+        if open.is_empty() {
+            return Err(at_capacity(group));
+        }
+        // Untried first, so that a retry moves down the `order` tiers.
+        let untried: Vec<Candidate> = open
+            .iter()
+            .filter(|(d, _)| !tried.contains(&d.id))
+            .cloned()
+            .collect();
+        let open = if untried.is_empty() { open } else { untried };
+        let open = strategies::first_in_order(open);
+        let picked = strategies::choose(
+            self.settings.routing_strategy,
+            &open,
+            self.settings.lowest_latency_buffer,
+            now,
+        );
+        self.state(&picked).started(now);
+        Ok(match matched {
+            // A wildcard group passes the requested model through.
+            Some(m) if picked.upstream_model.contains('*') => {
+                let mut d = (*picked).clone();
+                d.upstream_model = d.upstream_model.replacen('*', m, 1);
+                Arc::new(d)
+            }
+            _ => picked,
+        })
+    }
+
+    /// Records a failed attempt; cools the deployment down past
+    /// `allowed_fails` failures this minute.
+    /// As LiteLLM does, the only deployment of a group never cools down:
+    /// that would turn a blip into an outage with nothing to fail over to.
+    pub fn failed(&self, d: &Deployment, class: FailureClass) {
+        let alone = self.groups.get(&d.group).is_none_or(|ds| ds.len() < 2);
+        let cooldown = if self.settings.disable_cooldowns || alone {
+            None
+        } else {
+            Some(d.cooldown_time.unwrap_or(self.settings.cooldown_time))
+        };
+        if let Some(s) = self.states.get(&d.id)
+            && s.failed(
+                class,
+                self.settings.allowed_fails,
+                self.settings
+                    .allowed_fails_policy
+                    .iter()
+                    .find(|(c, _)| *c == class)
+                    .map(|(_, n)| *n),
+                cooldown,
+                Instant::now(),
+            )
+        {
+            tracing::warn!(deployment = %d.id, group = %d.group, ?class, "deployment cooling down");
+        }
+    }
+
+    /// Whether `group` has a healthy deployment besides those in `tried`.
+    pub fn has_other_healthy(&self, model: &str, tried: &[String]) -> bool {
+        let now = Instant::now();
+        let group = self.resolve(model).map(|(g, _)| g);
+        group.and_then(|g| self.groups.get(g)).is_some_and(|ds| {
+            ds.iter().any(|d| {
+                !tried.contains(&d.id)
+                    && self
+                        .states
+                        .get(&d.id)
+                        .is_none_or(|s| s.cooling(now).is_none())
+            })
+        })
+    }
+
+    pub fn succeeded(&self, d: &Deployment, latency: Duration) {
+        if let Some(s) = self.states.get(&d.id) {
+            s.succeeded(latency);
+        }
+    }
+
+    /// Whether answers from `d` need their token usage counted (a `tpm` to
+    /// keep, or usage-based routing).
+    pub fn counts_tokens(&self, d: &Deployment) -> bool {
+        d.tpm.is_some() || self.settings.routing_strategy == crate::config::Strategy::UsageBased
+    }
+
+    pub fn used_tokens(&self, d: &Deployment, tokens: u64) {
+        if let Some(s) = self.states.get(&d.id) {
+            s.used_tokens(tokens, Instant::now());
+        }
+    }
+
+    /// The groups to fall back to after `group` failed with `class`, in order.
+    pub fn fallbacks_for(&self, group: &str, class: FailureClass) -> Vec<String> {
+        let find = |list: &[(String, Vec<String>)]| {
+            list.iter()
+                .find(|(g, _)| g == group)
+                .map(|(_, targets)| targets.clone())
+        };
+        let s = &self.settings;
+        let specific = match class {
+            FailureClass::ContextWindowExceeded => find(&s.context_window_fallbacks),
+            FailureClass::ContentPolicy => find(&s.content_policy_fallbacks),
+            _ => None,
+        };
+        specific
+            .or_else(|| find(&s.fallbacks))
+            .unwrap_or_else(|| s.default_fallbacks.clone())
+            .into_iter()
+            .filter(|g| g != group)
+            .collect()
+    }
+}
+
+fn unknown_model(model: &str) -> ApiError {
+    ApiError::param(
+        "model",
+        format!("Invalid model name passed in model={model}. Call `/v1/models` to view available models."),
+    )
+    .with_code("model_not_found")
+}
+
+/// `prefix*suffix` against `model`: the part `*` stands for.
+fn wildcard_match<'a>(pattern: &str, model: &'a str) -> Option<&'a str> {
+    let (prefix, suffix) = pattern.split_once('*')?;
+    let rest = model.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    (!rest.is_empty()).then_some(rest)
+}
+
+fn at_capacity(group: &str) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_error",
+        format!("No deployments available for selected model={group}: every deployment is at its rpm or max_parallel_requests limit."),
+    )
+    .with_code("no_deployments_available");
+    e.retry_after = Some(HeaderValue::from_static("1"));
+    e
+}
+
+fn no_tag_match(group: &str, tags: &[String]) -> ApiError {
+    ApiError::param(
+        "tags",
+        format!("No deployment of model={group} has any of the tags {tags:?}, and none is tagged \"default\"."),
+    )
+    .with_code("no_deployment_for_tags")
+}
+
+/// 429 when every deployment of a group is cooling down.
+fn no_deployments(group: &str, wait: Duration) -> ApiError {
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_error",
+        format!("No deployments available for selected model={group}: every deployment is cooling down after failures. Try again in {secs} seconds."),
+    )
+    .with_code("no_deployments_available");
+    e.retry_after = HeaderValue::from_str(&secs.to_string()).ok();
+    e
+}
+
+/// simple-shuffle: by `weight` where any deployment has one, else by `rpm`,
+/// else by `tpm`, else uniformly. `roll` is uniform in [0, 1).
+pub(crate) fn pick_weighted(deployments: &[Arc<Deployment>], roll: f64) -> &Arc<Deployment> {
+    let weights: Vec<f64> = if deployments.iter().any(|d| d.weight.is_some()) {
+        deployments
+            .iter()
+            .map(|d| d.weight.unwrap_or(1.0))
+            .collect()
+    } else if deployments.iter().any(|d| d.rpm.is_some()) {
+        deployments
+            .iter()
+            .map(|d| d.rpm.unwrap_or(0) as f64)
+            .collect()
+    } else if deployments.iter().any(|d| d.tpm.is_some()) {
+        deployments
+            .iter()
+            .map(|d| d.tpm.unwrap_or(0) as f64)
+            .collect()
+    } else {
+        vec![1.0; deployments.len()]
+    };
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return &deployments
+            [((roll * deployments.len() as f64) as usize).min(deployments.len() - 1)];
+    }
+    let mut target = roll * total;
+    for (d, w) in deployments.iter().zip(&weights) {
+        if target < *w {
+            return d;
+        }
+        target -= w;
+    }
+    deployments
+        .last()
+        .expect("a group has at least one deployment")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(yaml: &str) -> Vec<Arc<Deployment>> {
+        crate::config::load_str(yaml, "t.yaml")
+            .unwrap()
+            .config
+            .deployments
+    }
+
+    #[test]
+    fn weights_split_the_unit_interval() {
+        let ds = group(
+            "model_list:\n- model_name: g\n  litellm_params: {model: mock/a, weight: 3}\n- model_name: g\n  litellm_params: {model: mock/b, weight: 1}\n",
+        );
+        assert_eq!(pick_weighted(&ds, 0.0).upstream_model, "a");
+        assert_eq!(pick_weighted(&ds, 0.74).upstream_model, "a");
+        assert_eq!(pick_weighted(&ds, 0.76).upstream_model, "b");
+        let ds = group(
+            "model_list:\n- model_name: g\n  litellm_params: {model: mock/a, rpm: 0}\n- model_name: g\n  litellm_params: {model: mock/b, rpm: 10}\n",
+        );
+        assert_eq!(pick_weighted(&ds, 0.01).upstream_model, "b");
+    }
+}
