@@ -112,6 +112,10 @@ pub fn build(
                 if let Some(d) =
                     deployment(item, &format!("model_list[{i}]"), &global, &env, &mut f)
                 {
+                    let d = Deployment {
+                        index: deployments.len(),
+                        ..d
+                    };
                     deployments.push(Arc::new(d));
                 }
             }
@@ -350,6 +354,7 @@ fn deployment(
         return None;
     }
     Some(Deployment {
+        index: 0,
         id,
         group: group?,
         provider,

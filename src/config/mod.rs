@@ -44,6 +44,9 @@ pub struct Config {
 /// One upstream model a model group can send a request to.
 #[derive(Clone, Debug)]
 pub struct Deployment {
+    /// Its position among the configured deployments: the router keeps
+    /// each deployment's live state at this index (no lookup by id).
+    pub index: usize,
     /// `model_info.id`, else a stable hash of the entry.
     pub id: String,
     /// The model group (`model_name`) clients ask for.

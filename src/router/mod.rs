@@ -21,7 +21,8 @@ use strategies::Candidate;
 
 pub struct Router {
     groups: HashMap<String, Vec<Arc<Deployment>>>,
-    states: HashMap<String, Arc<DeploymentState>>,
+    /// Indexed by `Deployment::index`.
+    states: Vec<Arc<DeploymentState>>,
     /// Group names with a `*`, longest first (most specific wins).
     wildcards: Vec<String>,
     pub settings: RouterSettings,
@@ -36,11 +37,10 @@ pub struct Plan {
 impl Router {
     pub fn new(deployments: &[Arc<Deployment>], settings: &RouterSettings) -> Router {
         let mut groups: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
-        let mut states = HashMap::new();
         for d in deployments {
             groups.entry(d.group.clone()).or_default().push(d.clone());
-            states.insert(d.id.clone(), Arc::default());
         }
+        let states = deployments.iter().map(|_| Arc::default()).collect();
         let mut wildcards: Vec<String> =
             groups.keys().filter(|g| g.contains('*')).cloned().collect();
         wildcards.sort_by_key(|g| std::cmp::Reverse(g.len()));
@@ -68,7 +68,7 @@ impl Router {
     }
 
     pub fn state(&self, d: &Deployment) -> Arc<DeploymentState> {
-        self.states.get(&d.id).cloned().unwrap_or_default()
+        self.states.get(d.index).cloned().unwrap_or_default()
     }
 
     pub fn plan(&self, group: &str) -> Result<Plan, ApiError> {
@@ -182,7 +182,7 @@ impl Router {
         } else {
             Some(d.cooldown_time.unwrap_or(self.settings.cooldown_time))
         };
-        if let Some(s) = self.states.get(&d.id)
+        if let Some(s) = self.states.get(d.index)
             && s.failed(
                 class,
                 self.settings.allowed_fails,
@@ -208,14 +208,14 @@ impl Router {
                 !tried.contains(&d.id)
                     && self
                         .states
-                        .get(&d.id)
+                        .get(d.index)
                         .is_none_or(|s| s.cooling(now).is_none())
             })
         })
     }
 
     pub fn succeeded(&self, d: &Deployment, latency: Duration) {
-        if let Some(s) = self.states.get(&d.id) {
+        if let Some(s) = self.states.get(d.index) {
             s.succeeded(latency);
         }
     }
@@ -227,7 +227,7 @@ impl Router {
     }
 
     pub fn used_tokens(&self, d: &Deployment, tokens: u64) {
-        if let Some(s) = self.states.get(&d.id) {
+        if let Some(s) = self.states.get(d.index) {
             s.used_tokens(tokens, Instant::now());
         }
     }
