@@ -823,6 +823,9 @@ def parse_args():
     ap.add_argument("--write", action="store_true", help="update bench/RESULTS.md with this run")
     ap.add_argument("--no-build", action="store_true", help="skip cargo build --release")
     ap.add_argument("--binary", default=os.path.join(REPO, "target", "release", "switchyard"))
+    ap.add_argument("--config", default=CONFIG,
+                    help="gateway config (default bench/gateway.yaml; bench/gateway-two.yaml has a "
+                         "two-deployment group, to measure what selection costs)")
     ap.add_argument("--mock-port", type=int, default=9100)
     ap.add_argument("--gateway-port", type=int, default=4000)
     ap.add_argument("--gateway-cpu", type=int, default=0)
@@ -886,7 +889,7 @@ def run(args):
     log(f"loadavg at start: {Bench.loadavg()}")
 
     tmp = tempfile.mkdtemp(prefix="switchyard-bench-")
-    with open(CONFIG) as f:
+    with open(args.config) as f:
         cfg = f.read().replace("127.0.0.1:9100", f"127.0.0.1:{args.mock_port}")
     cfg_path = os.path.join(tmp, "gateway.yaml")
     with open(cfg_path, "w") as f:
