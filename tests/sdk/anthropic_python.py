@@ -18,6 +18,7 @@ import os
 import sys
 
 import anthropic
+from sdk_checks import CheckFailed, check, ok, env
 
 # Must match the model_list in tests/it/messages.rs and the texts of
 # tests/it/messages/mock.rs and of the Gemini script there. The mock/
@@ -39,27 +40,6 @@ WEATHER = {
     },
 }
 QUESTION = {"role": "user", "content": "Say hello."}
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise CheckFailed(message)
-
-
-def ok(name):
-    print(f"ok - {name}", flush=True)
-
-
-def env(name):
-    value = os.environ.get(name)
-    if not value:
-        print(f"FAIL: environment variable {name} is not set", file=sys.stderr)
-        sys.exit(2)
-    return value
 
 
 BASE_URL = env("SWITCHYARD_BASE_URL").rstrip("/")

@@ -14,6 +14,7 @@ import os
 import sys
 
 import openai
+from sdk_checks import CheckFailed, check, ok, env
 
 # Must match the model_list in tests/it/sdk.rs.
 CHAT_MODEL = "gpt-4o"
@@ -36,27 +37,6 @@ TOOLS = [
     }
 ]
 MESSAGES = [{"role": "user", "content": "Say hello."}]
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise CheckFailed(message)
-
-
-def ok(name):
-    print(f"ok - {name}", flush=True)
-
-
-def env(name):
-    value = os.environ.get(name)
-    if not value:
-        print(f"FAIL: environment variable {name} is not set", file=sys.stderr)
-        sys.exit(2)
-    return value
 
 
 BASE_URL = env("SWITCHYARD_BASE_URL")

@@ -25,6 +25,7 @@ import sys
 
 import openai
 import pydantic
+from sdk_checks import CheckFailed, check, ok, env, ask, collect
 
 MODEL = "local"
 EMBED_MODEL = "embed"
@@ -60,27 +61,6 @@ class Person(pydantic.BaseModel):
     age: int
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise CheckFailed(message)
-
-
-def ok(name):
-    print(f"ok - {name}", flush=True)
-
-
-def env(name):
-    value = os.environ.get(name)
-    if not value:
-        print(f"FAIL: environment variable {name} is not set", file=sys.stderr)
-        sys.exit(2)
-    return value
-
-
 # max_retries=0: every SDK call is exactly one request to the gateway (the
 # Rust side counts the requests the mock received), and errors surface at once.
 client = openai.OpenAI(
@@ -89,30 +69,6 @@ client = openai.OpenAI(
     max_retries=0,
     timeout=30,
 )
-
-
-def ask(scenario, text):
-    return [{"role": "user", "content": f"[scenario:{scenario}] {text}"}]
-
-
-def collect(stream):
-    """A chat completion stream as (chunks, role, text, tool calls, finish_reason)."""
-    chunks = list(stream)
-    role, text, finish, calls = None, "", None, {}
-    for i, c in enumerate(chunks):
-        check(c.object == "chat.completion.chunk", f"chunk {i}: object {c.object!r}")
-        check(c.id == chunks[0].id, f"chunk {i}: id changed")
-        for choice in c.choices:
-            role = choice.delta.role or role
-            text += choice.delta.content or ""
-            for d in choice.delta.tool_calls or []:
-                call = calls.setdefault(d.index, {"id": None, "name": "", "arguments": ""})
-                call["id"] = d.id or call["id"]
-                if d.function:
-                    call["name"] += d.function.name or ""
-                    call["arguments"] += d.function.arguments or ""
-            finish = choice.finish_reason or finish
-    return chunks, role, text, calls, finish
 
 
 def check_usage(u, prompt, completion, where):
