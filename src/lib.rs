@@ -14,6 +14,7 @@ pub mod providers;
 pub mod relay;
 pub mod router;
 pub mod server;
+pub mod store;
 #[doc(hidden)]
 pub mod testing;
 pub mod transport;

@@ -16,5 +16,6 @@ mod ollama;
 mod params;
 mod routing;
 mod sdk;
+mod storage;
 mod streaming;
 mod upstream_errors;

@@ -4,6 +4,7 @@
 pub mod anthropic_api;
 pub mod bedrock_api;
 pub mod cohere_api;
+pub mod databases;
 pub mod google_api;
 pub mod ollama_api;
 pub mod upstream;

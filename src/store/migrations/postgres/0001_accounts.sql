@@ -1,0 +1,2 @@
+-- filled in by the accounts work
+SELECT 1;

@@ -1,0 +1,2 @@
+-- filled in by the spend-log work
+SELECT 1;
