@@ -11,7 +11,8 @@ use crate::config::Config;
 
 /// Serves until the process is asked to stop; in-flight requests finish.
 pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()> {
-    let app = api::routes(Arc::new(Gateway::new(config)));
+    let gateway = Gateway::open(config).await.map_err(std::io::Error::other)?;
+    let app = api::routes(Arc::new(gateway));
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });

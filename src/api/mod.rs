@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::pipeline;
 use crate::providers::Operation;
 use crate::router::Router;
+use crate::store::Store;
 use crate::transport::Transport;
 
 /// Everything a request needs, built once at start-up.
@@ -31,18 +32,23 @@ pub struct Gateway {
     pub auth: Authenticator,
     pub router: Router,
     pub transport: Transport,
+    pub store: Store,
     pub started_at: SystemTime,
 }
 
 impl Gateway {
-    pub fn new(config: Config) -> Gateway {
-        Gateway {
+    /// Opens the store (creating its schema on first start) and builds the
+    /// in-memory state every request reads.
+    pub async fn open(config: Config) -> Result<Gateway, String> {
+        let store = Store::open_configured(config.storage.database_url.as_deref()).await?;
+        Ok(Gateway {
+            store,
             auth: Authenticator::new(config.master_key.as_ref().map(|k| k.expose())),
             router: Router::new(&config.deployments, &config.router),
             transport: Transport::new(),
             started_at: SystemTime::now(),
             config,
-        }
+        })
     }
 }
 

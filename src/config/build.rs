@@ -13,6 +13,7 @@ use super::env::Env;
 use super::keys;
 use super::provider_settings::{aws_settings, mock_settings, vertex_settings};
 use super::router_settings;
+use super::storage_settings::storage_settings;
 use super::values::{
     flag, headers, key_line, number, positive_at, resolved_string, seconds_at, string, string_list,
 };
@@ -100,6 +101,8 @@ pub fn build(
         None => DEFAULT_MAX_REQUEST_BYTES,
     };
 
+    let storage = storage_settings(general, &env, &mut f);
+
     let mut deployments = Vec::new();
     match root.get("model_list") {
         None => {}
@@ -146,6 +149,7 @@ pub fn build(
             master_key,
             max_request_bytes,
             router: router_settings,
+            storage,
         },
         warnings: f.warnings,
     })

@@ -118,7 +118,12 @@ pub const REQUEST_PARAMS: &[&str] = &[
     "num_ctx",
 ];
 
-pub const GENERAL_SETTINGS: &[&str] = &["master_key", "max_request_size_mb"];
+pub const GENERAL_SETTINGS: &[&str] = &[
+    "master_key",
+    "max_request_size_mb",
+    "database_url",
+    "proxy_batch_write_at",
+];
 pub const ROUTER_SETTINGS: &[&str] = &[
     "routing_strategy",
     "timeout",

@@ -9,6 +9,7 @@ mod env;
 mod keys;
 mod provider_settings;
 mod router_settings;
+mod storage_settings;
 mod values;
 pub mod yaml;
 
@@ -22,6 +23,7 @@ use serde_json::{Map, Value};
 pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
 pub use router_settings::{RouterSettings, Strategy};
+pub use storage_settings::StorageSettings;
 
 use crate::providers::ProviderKind;
 use crate::providers::google_auth::GoogleCredentials;
@@ -39,6 +41,7 @@ pub struct Config {
     pub master_key: Option<Secret>,
     pub max_request_bytes: usize,
     pub router: RouterSettings,
+    pub storage: StorageSettings,
 }
 
 /// One upstream model a model group can send a request to.
@@ -162,7 +165,15 @@ pub struct Loaded {
 pub fn load_file(path: &Path) -> Result<Loaded, ConfigErrors> {
     let name = path.display().to_string();
     match std::fs::read_to_string(path) {
-        Ok(text) => load_str(&text, &name),
+        Ok(text) => load_str(&text, &name).map(|mut loaded| {
+            // The embedded default: a SQLite file beside the config.
+            if loaded.config.storage.database_url.is_none() {
+                let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+                let file = dir.unwrap_or(Path::new(".")).join("switchyard.db");
+                loaded.config.storage.database_url = Some(format!("sqlite://{}", file.display()));
+            }
+            loaded
+        }),
         Err(e) => Err(ConfigErrors(vec![Diagnostic {
             file: name,
             line: 0,

@@ -29,6 +29,36 @@ pub struct Store {
 }
 
 impl Store {
+    /// A database that lives as long as the process: for a configuration
+    /// that names no file (tests, embedding). One connection that is never
+    /// closed, since an in-memory SQLite database ends with its connection.
+    pub async fn open_in_memory() -> Result<Store, String> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect("sqlite::memory:")
+            .await
+            .map_err(|e| format!("cannot open an in-memory database: {e}"))?;
+        migrations::run(&pool, Backend::Sqlite)
+            .await
+            .map_err(|e| format!("cannot migrate the database schema: {e}"))?;
+        Ok(Store {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    /// `url`, or an in-memory database when there is none.
+    pub async fn open_configured(url: Option<&str>) -> Result<Store, String> {
+        match url {
+            Some(url) => Store::open(url).await,
+            None => Store::open_in_memory().await,
+        }
+    }
+
     /// Connects and brings the schema up to date. A SQLite file that does
     /// not exist yet is created (`sqlite://path`, or a bare path).
     pub async fn open(url: &str) -> Result<Store, String> {
