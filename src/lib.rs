@@ -5,15 +5,19 @@
 // would only add an allocation where a request already failed.
 #![allow(clippy::result_large_err)]
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod cost;
+pub mod limits;
 pub mod mock_server;
 pub mod pipeline;
 pub mod providers;
 pub mod relay;
 pub mod router;
 pub mod server;
+pub mod spend;
 pub mod store;
 #[doc(hidden)]
 pub mod testing;

@@ -1,4 +1,4 @@
-//! The `switchyard` command: serve, config check, mock-server.
+//! The `switchyard` command: serve, config check, report, mock-server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +40,24 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Print one month's spend per team (or key, user, customer, model, tag).
+    Report {
+        /// LiteLLM-format config.yaml; names the database.
+        #[arg(long, short, default_value = "config.yaml")]
+        config: PathBuf,
+        /// Read this database instead of the one the config names.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: switchyard::spend::Month,
+        /// team, key, user, customer, model or tag.
+        #[arg(long, default_value = "team")]
+        by: switchyard::spend::GroupBy,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: switchyard::spend::ReportFormat,
+    },
     /// Serve the built-in mock provider as an OpenAI-compatible upstream.
     MockServer {
         #[arg(long, default_value = "127.0.0.1")]
@@ -74,6 +92,13 @@ fn main() -> ExitCode {
             command: ConfigCommand::Check { file },
         } => check(&file),
         Command::Serve { config, host, port } => run(serve(config, host, port)),
+        Command::Report {
+            config,
+            database_url,
+            month,
+            by,
+            format,
+        } => run(report(config, database_url, month, by, format)),
         Command::MockServer {
             host,
             port,
@@ -156,6 +181,31 @@ async fn serve(path: PathBuf, host: String, port: u16) -> Result<(), String> {
     switchyard::server::serve(config, listener)
         .await
         .map_err(|e| e.to_string())
+}
+
+async fn report(
+    config: PathBuf,
+    database_url: Option<String>,
+    month: switchyard::spend::Month,
+    by: switchyard::spend::GroupBy,
+    format: switchyard::spend::ReportFormat,
+) -> Result<(), String> {
+    let url = match database_url {
+        Some(url) => url,
+        None => config::load_file(&config)
+            .map_err(|e| e.to_string())?
+            .config
+            .storage
+            .database_url
+            .ok_or_else(|| format!("{} names no database", config.display()))?,
+    };
+    let store = switchyard::store::Store::open(&url).await?;
+    let groups = switchyard::spend::monthly::monthly(&store, month, by)
+        .await
+        .map_err(|e| format!("reading spend: {e}"))?;
+    let text = switchyard::spend::monthly::render(&groups, by, format);
+    print!("{text}");
+    Ok(())
 }
 
 fn check(path: &std::path::Path) -> ExitCode {

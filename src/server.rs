@@ -11,17 +11,20 @@ use crate::config::Config;
 
 /// Serves until the process is asked to stop; in-flight requests finish.
 pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()> {
-    let gateway = Gateway::open(config).await.map_err(std::io::Error::other)?;
-    let app = api::routes(Arc::new(gateway));
+    let gateway = Arc::new(Gateway::open(config).await.map_err(std::io::Error::other)?);
+    let app = api::routes(gateway.clone());
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await
+    .await;
+    // Requests have finished: write every spend record they queued.
+    gateway.spend.shutdown().await;
+    served
 }
 
 /// Starts serving in the background on an already bound listener; for tests

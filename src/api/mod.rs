@@ -3,9 +3,11 @@
 pub mod body;
 pub mod error;
 mod health;
+mod management;
 mod messages;
 mod models;
 mod router_state;
+mod spend;
 pub mod wire;
 
 use std::sync::Arc;
@@ -18,11 +20,13 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 
+use crate::accounts::Accounts;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::pipeline;
 use crate::providers::Operation;
 use crate::router::Router;
+use crate::spend::{SpendWriter, WriterOptions};
 use crate::store::Store;
 use crate::transport::Transport;
 
@@ -33,6 +37,10 @@ pub struct Gateway {
     pub router: Router,
     pub transport: Transport,
     pub store: Store,
+    /// Keys, teams, users, end users and budgets, in memory.
+    pub accounts: Arc<Accounts>,
+    /// Spend-log rows go here, never straight to the database.
+    pub spend: SpendWriter,
     pub started_at: SystemTime,
 }
 
@@ -41,9 +49,23 @@ impl Gateway {
     /// in-memory state every request reads.
     pub async fn open(config: Config) -> Result<Gateway, String> {
         let store = Store::open_configured(config.storage.database_url.as_deref()).await?;
+        let accounts = Arc::new(Accounts::load(&store).await?);
+        accounts.spawn_refresh(store.clone(), config.storage.accounts_refresh_interval);
+        let spend = SpendWriter::start(
+            store.clone(),
+            WriterOptions {
+                interval: config.storage.batch_write_interval,
+                ..WriterOptions::default()
+            },
+        );
         Ok(Gateway {
             store,
-            auth: Authenticator::new(config.master_key.as_ref().map(|k| k.expose())),
+            spend,
+            auth: Authenticator::new(
+                config.master_key.as_ref().map(|k| k.expose()),
+                accounts.clone(),
+            ),
+            accounts,
             router: Router::new(&config.deployments, &config.router),
             transport: Transport::new(),
             started_at: SystemTime::now(),
@@ -58,7 +80,9 @@ pub fn routes(gw: Arc<Gateway>) -> Routes {
         .route("/health/liveness", get(models::liveliness))
         .route("/health/readiness", get(models::readiness))
         .route("/router/state", get(router_state::state))
-        .route("/health", get(health::health));
+        .route("/health", get(health::health))
+        .route("/spend/logs", get(spend::logs))
+        .route("/global/spend/report", get(spend::global_report));
     for prefix in ["", "/v1"] {
         routes = routes
             .route(&format!("{prefix}/chat/completions"), post(chat))
@@ -75,7 +99,10 @@ pub fn routes(gw: Arc<Gateway>) -> Routes {
                 get(models::retrieve),
             );
     }
-    routes.fallback(models::not_found).with_state(gw)
+    routes
+        .merge(management::routes())
+        .fallback(models::not_found)
+        .with_state(gw)
 }
 
 async fn chat(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {

@@ -18,6 +18,9 @@ pub struct StorageSettings {
     /// configuration read from a string without one is kept in memory.
     pub database_url: Option<String>,
     pub batch_write_interval: Duration,
+    /// How often the in-memory accounts pick up other instances' changes
+    /// (`general_settings.accounts_refresh_interval`, seconds).
+    pub accounts_refresh_interval: Duration,
 }
 
 pub(super) fn storage_settings(
@@ -34,5 +37,12 @@ pub(super) fn storage_settings(
         database_url,
         batch_write_interval: seconds_at(general, "proxy_batch_write_at", "general_settings", f)
             .unwrap_or(DEFAULT_BATCH_WRITE),
+        accounts_refresh_interval: seconds_at(
+            general,
+            "accounts_refresh_interval",
+            "general_settings",
+            f,
+        )
+        .unwrap_or(crate::accounts::DEFAULT_REFRESH_INTERVAL),
     }
 }

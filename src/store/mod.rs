@@ -7,6 +7,7 @@
 //! Nothing on the request path waits on the store: keys and limits are
 //! served from memory, and spend is written in batches in the background.
 
+pub mod accounts;
 mod migrations;
 
 use std::str::FromStr;
