@@ -21,9 +21,9 @@ use crate::api::{Gateway, body};
 use crate::config::Deployment;
 use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
-use crate::router::Plan;
 use crate::router::retry::{self, RequestRouting};
 use crate::router::state::InFlight;
+use crate::router::{Constraints, Plan, Policy};
 use crate::transport;
 
 /// One client request on an OpenAI route, answered with exactly one response.
@@ -34,7 +34,7 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
         let bytes = body::read(body, &headers, gw.config.max_request_bytes).await?;
         let mut request = ApiRequest::parse(op, &bytes)?;
         retry::tags_from_header(&headers, &mut request.body);
-        execute(&gw, &request).await
+        execute(&gw, &request, None).await
     };
     let response = match outcome.await {
         Ok(Answer {
@@ -52,23 +52,48 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
 
 /// Plans the request and runs the attempts until one answers. The answer
 /// is in the OpenAI schema; routes with another schema translate it.
-pub async fn execute(gw: &Gateway, request: &ApiRequest) -> Result<Answer, ApiError> {
-    let tags = RequestRouting::from_body(&request.body).tags;
-    match gw.router.plan_for(&request.model, &tags) {
-        Ok(plan) => execute_plan(gw, plan, request).await,
-        // Every deployment cooling down or at capacity: the fallbacks may
-        // still answer.
-        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
-            let Some(group) = gw.router.group_name(&request.model) else {
-                return Err(e);
+/// `policy` is the caller's: every attempt, fallbacks included, obeys it.
+pub async fn execute(
+    gw: &Gateway,
+    request: &ApiRequest,
+    policy: Option<Arc<dyn Policy>>,
+) -> Result<Answer, ApiError> {
+    let constraints = constraints(gw, request, policy);
+    // An A/B split picks its group once; everything after sees that group.
+    let target = gw.router.split(&request.model);
+    match gw.router.plan_for(target, &constraints) {
+        Ok(plan) => execute_plan(gw, plan, target, request, &constraints).await,
+        // Every deployment cooling down, at capacity or too small for the
+        // prompt: the fallbacks may still answer.
+        Err(refusal) if retry::falls_back(refusal.class) => {
+            let Some(group) = gw.router.group_name(target) else {
+                return Err(refusal.error);
             };
             let plan = Plan {
                 group,
                 attempts: Vec::new(),
             };
-            execute_plan(gw, plan, request).await
+            execute_plan(gw, plan, target, request, &constraints).await
         }
-        Err(e) => Err(e),
+        Err(refusal) => Err(refusal.error),
+    }
+}
+
+/// What narrows this request's deployments: its tags, its prompt's size
+/// (`enable_pre_call_checks`) and the caller's policy.
+pub fn constraints(
+    gw: &Gateway,
+    request: &ApiRequest,
+    policy: Option<Arc<dyn Policy>>,
+) -> Constraints {
+    let prompt_tokens = match request.op {
+        Operation::Chat => gw.router.prompt_tokens(&request.model, &request.body),
+        _ => None,
+    };
+    Constraints {
+        tags: RequestRouting::from_body(&request.body).tags,
+        prompt_tokens,
+        policy,
     }
 }
 
@@ -79,19 +104,29 @@ pub async fn execute(gw: &Gateway, request: &ApiRequest) -> Result<Answer, ApiEr
 pub async fn execute_plan(
     gw: &Gateway,
     plan: Plan,
+    model: &str,
     request: &ApiRequest,
+    constraints: &Constraints,
 ) -> Result<Answer, ApiError> {
     let routing = RequestRouting::from_body(&request.body);
     let mut tries = Tries::default();
     let mut group = plan.group;
     // What is asked of the router: the requested name (a wildcard group
     // passes it through), then each fallback's.
-    let mut target = request.model.clone();
+    let mut target = model.to_string();
     let mut first = plan.attempts.into_iter().next();
     let mut fallbacks: Option<std::vec::IntoIter<String>> = None;
     loop {
-        let error = match run_group(gw, &target, first.take(), request, &routing, &mut tries).await
-        {
+        let attempts = run_group(
+            gw,
+            &target,
+            first.take(),
+            request,
+            &routing,
+            constraints,
+            &mut tries,
+        );
+        let error = match attempts.await {
             Ok((payload, deployment, upstream_time)) => {
                 let meta = Meta {
                     deployment,
@@ -156,15 +191,15 @@ async fn run_group(
     first: Option<Arc<Deployment>>,
     request: &ApiRequest,
     routing: &RequestRouting,
+    constraints: &Constraints,
     tries: &mut Tries,
 ) -> Result<(Payload, Arc<Deployment>, Duration), GroupFailure> {
     let router = &gw.router;
-    let no_deployment = |e: ApiError| (e, FailureClass::RateLimited);
     let mut deployment = match first {
         Some(d) => d,
         None => router
-            .pick_avoiding(group, &[], &routing.tags)
-            .map_err(no_deployment)?,
+            .pick_avoiding(group, &[], constraints)
+            .map_err(|r| (r.error, r.class))?,
     };
     let budget = routing
         .num_retries
@@ -214,7 +249,7 @@ async fn run_group(
                 }
                 retry += 1;
                 tries.retries += 1;
-                deployment = match router.pick_avoiding(group, &tried, &routing.tags) {
+                deployment = match router.pick_avoiding(group, &tried, constraints) {
                     Ok(d) => d,
                     // Everything cooled down: the upstream's error says more.
                     Err(_) => return Err((ApiError::from(e), class)),

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::diag::{ConfigErrors, Findings};
 use super::env::Env;
+use super::group_refs;
 use super::keys;
 use super::provider_settings::{aws_settings, mock_settings, vertex_settings};
 use super::router_settings;
@@ -136,6 +137,9 @@ pub fn build(
             );
         }
     }
+
+    let groups: Vec<&str> = deployments.iter().map(|d| d.group.as_str()).collect();
+    group_refs::check(router, litellm, &groups, &mut f);
 
     if !f.errors.is_empty() {
         f.errors.sort_by_key(|d| d.line);

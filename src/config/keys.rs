@@ -141,6 +141,7 @@ pub const ROUTER_SETTINGS: &[&str] = &[
     "routing_strategy_args",
     "model_group_alias",
     "enable_tag_filtering",
+    "enable_pre_call_checks",
     "retry_policy",
     "allowed_fails_policy",
 ];

@@ -6,6 +6,7 @@ mod build;
 mod describe;
 pub mod diag;
 mod env;
+mod group_refs;
 mod keys;
 mod provider_settings;
 mod router_settings;

@@ -32,7 +32,13 @@ pub struct RouterSettings {
     pub lowest_latency_buffer: f64,
     /// `model_group_alias`: requested name → group.
     pub model_group_alias: Vec<(String, String)>,
+    /// `model_group_alias` entries with `splits`: requested name → groups
+    /// with weights (an A/B split between groups), in the order written.
+    pub model_group_splits: Vec<(String, Vec<(String, f64)>)>,
     pub enable_tag_filtering: bool,
+    /// `enable_pre_call_checks`: skip deployments whose `max_input_tokens`
+    /// the prompt exceeds, before any call.
+    pub enable_pre_call_checks: bool,
     /// `retry_policy`: retries by failure class, over `num_retries`.
     pub retry_policy: Vec<(FailureClass, u32)>,
     /// `allowed_fails_policy`: failures a minute allowed by class.
@@ -55,7 +61,9 @@ impl Default for RouterSettings {
             disable_cooldowns: false,
             lowest_latency_buffer: 0.0,
             model_group_alias: Vec::new(),
+            model_group_splits: Vec::new(),
             enable_tag_filtering: false,
+            enable_pre_call_checks: false,
             retry_policy: Vec::new(),
             allowed_fails_policy: Vec::new(),
         }
@@ -173,9 +181,16 @@ pub(super) fn router_settings(
         match &node.kind {
             Kind::Map(entries) => {
                 for (alias, _, target) in entries {
+                    let key = format!("router_settings.model_group_alias.{alias}");
+                    // `alias: {splits: {group: weight, …}}`: an A/B split.
+                    if let Some(splits) = target.get("splits") {
+                        if let Some(list) = weights(splits, &format!("{key}.splits"), f) {
+                            s.model_group_splits.push((alias.clone(), list));
+                        }
+                        continue;
+                    }
                     // `alias: group` or `alias: {model: group, hidden: …}`.
                     let target = target.get("model").unwrap_or(target);
-                    let key = format!("router_settings.model_group_alias.{alias}");
                     if let Some(group) = string(target, &key, f) {
                         s.model_group_alias.push((alias.clone(), group));
                     }
@@ -188,6 +203,10 @@ pub(super) fn router_settings(
             ),
         }
     }
+    if let Some(node) = get("enable_pre_call_checks") {
+        s.enable_pre_call_checks =
+            flag(node, "router_settings.enable_pre_call_checks", f).unwrap_or(false);
+    }
     if let Some(node) = get("retry_policy") {
         s.retry_policy = class_counts(node, "retry_policy", "Retries", f);
     }
@@ -198,6 +217,30 @@ pub(super) fn router_settings(
         s.default_fallbacks = string_list(node, "router_settings.default_fallbacks", f);
     }
     s
+}
+
+/// `{group: weight, …}` with positive weights (any scale: 90/10 or 0.9/0.1).
+fn weights(node: &Node, key: &str, f: &mut Findings) -> Option<Vec<(String, f64)>> {
+    let Kind::Map(entries) = &node.kind else {
+        f.error(node.line, key, "must be a mapping of group: weight");
+        return None;
+    };
+    let mut out = Vec::new();
+    for (group, line, weight) in entries {
+        match number(weight) {
+            Some(w) if w > 0.0 => out.push((group.clone(), w)),
+            _ => f.error(
+                *line,
+                &format!("{key}.{group}"),
+                "must be a positive weight",
+            ),
+        }
+    }
+    if out.is_empty() {
+        f.error(node.line, key, "names no group");
+        return None;
+    }
+    Some(out)
 }
 
 /// `[{group: [fallback, …]}, …]`, as LiteLLM writes it.

@@ -1,11 +1,16 @@
 //! Turns a model group into an ordered plan of attempts: a deployment that
-//! is not cooling down, picked by the routing strategy (simple-shuffle by
-//! weight, or least-busy). Retries re-pick through `pick`; fallbacks name
+//! the request's constraints admit (the caller's policy, its prompt size,
+//! its tags) and that is not cooling down or at capacity, picked by the
+//! routing strategy. Retries re-pick through `pick_avoiding`; fallbacks name
 //! other groups (`fallbacks_for`). Health is kept per deployment in `state`.
 
+mod constraints;
+pub mod prompt_tokens;
 pub mod retry;
 pub mod state;
 mod strategies;
+
+pub use constraints::{Constraints, Policy, Refusal};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +30,8 @@ pub struct Router {
     states: Vec<Arc<DeploymentState>>,
     /// Group names with a `*`, longest first (most specific wins).
     wildcards: Vec<String>,
+    /// Each deployment's `model_info.max_input_tokens`, by index.
+    context_limits: Vec<Option<u64>>,
     pub settings: RouterSettings,
 }
 
@@ -41,6 +48,14 @@ impl Router {
             groups.entry(d.group.clone()).or_default().push(d.clone());
         }
         let states = deployments.iter().map(|_| Arc::default()).collect();
+        let context_limits = deployments
+            .iter()
+            .map(|d| {
+                d.model_info
+                    .get("max_input_tokens")
+                    .and_then(serde_json::Value::as_u64)
+            })
+            .collect();
         let mut wildcards: Vec<String> =
             groups.keys().filter(|g| g.contains('*')).cloned().collect();
         wildcards.sort_by_key(|g| std::cmp::Reverse(g.len()));
@@ -48,6 +63,7 @@ impl Router {
             groups,
             states,
             wildcards,
+            context_limits,
             settings: settings.clone(),
         }
     }
@@ -72,13 +88,15 @@ impl Router {
     }
 
     pub fn plan(&self, group: &str) -> Result<Plan, ApiError> {
-        self.plan_for(group, &[])
+        Ok(self.plan_for(group, &Constraints::default())?)
     }
 
-    /// A plan for a request carrying `tags` (used with `enable_tag_filtering`).
-    pub fn plan_for(&self, model: &str, tags: &[String]) -> Result<Plan, ApiError> {
-        let (group, _) = self.resolve(model).ok_or_else(|| unknown_model(model))?;
-        let picked = self.pick_avoiding(model, &[], tags)?;
+    /// A plan for a request under `constraints`.
+    pub fn plan_for(&self, model: &str, constraints: &Constraints) -> Result<Plan, Refusal> {
+        let (group, _) = self
+            .resolve(model)
+            .ok_or_else(|| Refusal::new(unknown_model(model), FailureClass::BadRequest))?;
+        let picked = self.pick_avoiding(model, &[], constraints)?;
         Ok(Plan {
             group: group.to_string(),
             attempts: vec![picked],
@@ -87,7 +105,55 @@ impl Router {
 
     /// One deployment of `group` that is not cooling down.
     pub fn pick(&self, group: &str) -> Result<Arc<Deployment>, ApiError> {
-        self.pick_avoiding(group, &[], &[])
+        Ok(self.pick_avoiding(group, &[], &Constraints::default())?)
+    }
+
+    /// The group an A/B split alias sends this request to, picked by the
+    /// split's weights; any other name is returned as it is. Called once per
+    /// request, so that retries and headers all see the same group.
+    pub fn split<'a>(&'a self, model: &'a str) -> &'a str {
+        match self
+            .settings
+            .model_group_splits
+            .iter()
+            .find(|(a, _)| a == model)
+        {
+            Some((_, targets)) => {
+                let total: f64 = targets.iter().map(|(_, w)| w).sum();
+                let mut roll = fastrand::f64() * total;
+                for (target, weight) in targets {
+                    if roll < *weight {
+                        return target;
+                    }
+                    roll -= weight;
+                }
+                targets.last().map_or(model, |(t, _)| t.as_str())
+            }
+            None => model,
+        }
+    }
+
+    /// The tokens the prompt of `body` takes, when some deployment of the
+    /// group `model` routes to declares `max_input_tokens` and pre-call
+    /// checks are on; counted for the group's first deployment's model.
+    pub fn prompt_tokens(
+        &self,
+        model: &str,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<u64> {
+        if !self.settings.enable_pre_call_checks {
+            return None;
+        }
+        let (group, _) = self.resolve(model)?;
+        let ds = self.groups.get(group)?;
+        let mut groups = std::iter::once(group.to_string())
+            .chain(self.fallbacks_for(group, FailureClass::ContextWindowExceeded));
+        let limited = groups.any(|g| {
+            self.resolve(&g)
+                .and_then(|(g, _)| self.groups.get(g))
+                .is_some_and(|ds| ds.iter().any(|d| self.context_limits[d.index].is_some()))
+        });
+        limited.then(|| prompt_tokens::count(body, &ds[0].upstream_model))
     }
 
     /// The group a requested name routes to: itself, a `model_group_alias`,
@@ -105,25 +171,40 @@ impl Router {
         {
             return Some((name.as_str(), None));
         }
+        // A split alias, asked about outside a request: its first target.
+        if let Some((_, targets)) = self
+            .settings
+            .model_group_splits
+            .iter()
+            .find(|(a, _)| a == model)
+            && let Some((target, _)) = targets.first()
+            && let Some((name, _)) = self.groups.get_key_value(target.as_str())
+        {
+            return Some((name.as_str(), None));
+        }
         self.wildcards
             .iter()
             .find_map(|pattern| wildcard_match(pattern, model).map(|m| (pattern.as_str(), Some(m))))
     }
 
-    /// Like `pick`, preferring deployments not in `tried` (ids) while any
-    /// other is healthy.
+    /// One deployment of the group `model` routes to that `constraints`
+    /// admit, preferring deployments not in `tried` (ids) while any other
+    /// is healthy.
     pub fn pick_avoiding(
         &self,
         model: &str,
         tried: &[String],
-        tags: &[String],
-    ) -> Result<Arc<Deployment>, ApiError> {
-        let (group, matched) = self.resolve(model).ok_or_else(|| unknown_model(model))?;
-        let deployments = &self.groups[group];
+        constraints: &Constraints,
+    ) -> Result<Arc<Deployment>, Refusal> {
+        let refuse = |e: ApiError| Refusal::new(e, FailureClass::RateLimited);
+        let (group, matched) = self
+            .resolve(model)
+            .ok_or_else(|| Refusal::new(unknown_model(model), FailureClass::BadRequest))?;
+        let admitted = self.admitted(group, constraints)?;
         let now = Instant::now();
         let mut earliest: Option<Duration> = None;
-        let healthy: Vec<Candidate> = deployments
-            .iter()
+        let healthy: Vec<Candidate> = admitted
+            .into_iter()
             .map(|d| (d.clone(), self.state(d)))
             .filter(|(_, s)| match s.cooling(now) {
                 Some(left) => {
@@ -134,16 +215,18 @@ impl Router {
             })
             .collect();
         if healthy.is_empty() {
-            return Err(no_deployments(group, earliest.unwrap_or_default()));
+            return Err(refuse(no_deployments(group, earliest.unwrap_or_default())));
         }
         let healthy = if self.settings.enable_tag_filtering {
-            strategies::tagged(&healthy, tags).ok_or_else(|| no_tag_match(group, tags))?
+            let tags = &constraints.tags;
+            strategies::tagged(&healthy, tags)
+                .ok_or_else(|| Refusal::new(no_tag_match(group, tags), FailureClass::BadRequest))?
         } else {
             healthy
         };
         let open = strategies::with_capacity(healthy, now);
         if open.is_empty() {
-            return Err(at_capacity(group));
+            return Err(refuse(at_capacity(group)));
         }
         // Untried first, so that a retry moves down the `order` tiers.
         let untried: Vec<Candidate> = open
@@ -169,6 +252,38 @@ impl Router {
             }
             _ => picked,
         })
+    }
+
+    /// The deployments of `group` the caller's policy admits and whose
+    /// context window holds the prompt. None: the request may not use the
+    /// group at all, whatever its health.
+    fn admitted(
+        &self,
+        group: &str,
+        constraints: &Constraints,
+    ) -> Result<Vec<&Arc<Deployment>>, Refusal> {
+        let mut admitted: Vec<&Arc<Deployment>> = self.groups[group].iter().collect();
+        if let Some(policy) = &constraints.policy {
+            admitted.retain(|d| policy.admits(d));
+            if admitted.is_empty() {
+                return Err(Refusal::new(
+                    policy.refusal(group),
+                    FailureClass::BadRequest,
+                ));
+            }
+        }
+        if let Some(tokens) = constraints.prompt_tokens {
+            let limit = |d: &Arc<Deployment>| self.context_limits.get(d.index).copied().flatten();
+            let largest = admitted.iter().filter_map(|d| limit(d)).max();
+            admitted.retain(|d| limit(d).is_none_or(|l| tokens <= l));
+            if admitted.is_empty() {
+                return Err(Refusal::new(
+                    constraints::context_exceeded(group, tokens, largest.unwrap_or(0)),
+                    FailureClass::ContextWindowExceeded,
+                ));
+            }
+        }
+        Ok(admitted)
     }
 
     /// Records a failed attempt; cools the deployment down past

@@ -155,6 +155,10 @@ fn router_settings_are_read_and_bad_ones_named_by_line() {
 model_list:
   - model_name: a
     litellm_params: {model: openai/x, order: 1, max_parallel_requests: 2, cooldown_time: 0.5, max_retries: 1}
+  - {model_name: b, litellm_params: {model: openai/b}}
+  - {model_name: c, litellm_params: {model: openai/c}}
+  - {model_name: big, litellm_params: {model: openai/big}}
+  - {model_name: z, litellm_params: {model: openai/z}}
 router_settings:
   routing_strategy: least-busy
   num_retries: 2
@@ -216,4 +220,56 @@ router_settings:
             "missing {e:?} in {errors:?}"
         );
     }
+}
+
+#[test]
+fn fallbacks_and_aliases_must_name_model_groups() {
+    let yaml = "\
+model_list:
+  - {model_name: a, litellm_params: {model: openai/a}}
+  - {model_name: 'openai/*', litellm_params: {model: 'openai/*'}}
+router_settings:
+  fallbacks: [{a: [openai/gpt-4o, fast, bee]}, {ghost: [a]}]
+  context_window_fallbacks: [{a: [large]}]
+  default_fallbacks: [a, nowhere]
+  model_group_alias:
+    fast: a
+    slow: {model: missing}
+    ab: {splits: {a: 90, nope: 10}}
+";
+    let errors = load_str(yaml, "g.yaml")
+        .err()
+        .expect("unknown groups are errors")
+        .to_string();
+    for (line, key, name) in [
+        (5, "router_settings.fallbacks.a", "\"bee\""),
+        (6, "router_settings.context_window_fallbacks.a", "\"large\""),
+        (7, "router_settings.default_fallbacks", "\"nowhere\""),
+        (10, "router_settings.model_group_alias.slow", "\"missing\""),
+        (11, "router_settings.model_group_alias.ab", "\"nope\""),
+    ] {
+        assert!(
+            errors.contains(&format!("g.yaml:{line}: {key}:")) && errors.contains(name),
+            "{line} {key} {name} in:\n{errors}"
+        );
+    }
+    // A wildcard group covers openai/gpt-4o; an alias is a valid target.
+    assert!(
+        !errors.contains("openai/gpt-4o") && !errors.contains("\"fast\""),
+        "{errors}"
+    );
+    let fixed = yaml
+        .replace(", bee", "")
+        .replace("large", "a")
+        .replace(", nowhere", "")
+        .replace("missing", "a")
+        .replace(", nope: 10", "");
+    let loaded = load_str(&fixed, "g.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let warned: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.contains("g.yaml:5: router_settings.fallbacks.ghost")),
+        "a fallback list for a group that does not exist is a warning: {warned:?}"
+    );
 }

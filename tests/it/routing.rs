@@ -9,6 +9,7 @@ mod fallbacks;
 mod faults;
 mod load;
 mod native;
+mod precall;
 mod selection;
 mod state;
 

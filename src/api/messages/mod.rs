@@ -80,7 +80,9 @@ async fn create_message(
     let bytes = serde_json::to_vec(&translated)
         .map_err(|e| ApiError::invalid(format!("Cannot translate the request: {e}.")))?;
     let chat = ApiRequest::parse(Operation::Chat, &bytes)?;
-    let answer = pipeline::execute_plan(gw, plan, &chat).await?;
+    let constraints = pipeline::constraints(gw, &chat, None);
+    let model = chat.model.clone();
+    let answer = pipeline::execute_plan(gw, plan, &model, &chat, &constraints).await?;
     let context = response::Context::new(&request);
     Ok(match answer.payload {
         Payload::Json(bytes) => {

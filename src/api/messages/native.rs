@@ -161,7 +161,7 @@ pub async fn forward(
 /// where any is healthy); none when the pick is not Anthropic.
 fn next_anthropic(gw: &Gateway, group: &str, tried: &[String]) -> Option<Arc<Deployment>> {
     gw.router
-        .pick_avoiding(group, tried, &[])
+        .pick_avoiding(group, tried, &Default::default())
         .ok()
         .filter(|d| d.provider == ProviderKind::Anthropic)
 }

@@ -319,3 +319,77 @@ async fn retry_policy_sets_retries_per_failure_class() {
         assert_eq!(up.requests().len(), attempts, "for {status}");
     }
 }
+
+/// The connection breaks after the head and part of a JSON body: nothing
+/// reached the client yet, so the request is retried on another deployment.
+#[tokio::test]
+async fn a_connection_reset_mid_body_is_retried_elsewhere() {
+    let cut = Upstream::openai(
+        KEY,
+        script(|_| {
+            Reply::Reset(
+                "application/json",
+                vec!["{\"id\": \"chatcmpl-1\", \"obj".into()],
+            )
+        }),
+    )
+    .await;
+    let good = ok("after the reset").await;
+    let gw = gateway(
+        "  num_retries: 1\n",
+        &[
+            entry("m", "cut", &cut, "    order: 1\n"),
+            entry("m", "good", &good, "    order: 2\n"),
+        ],
+    )
+    .await;
+    let (status, h, body) = gw.post("/v1/chat/completions", &ask("m")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(text_of(&body), "after the reset");
+    assert_eq!(header(&h, "x-litellm-attempted-retries"), "1");
+    assert_eq!((cut.requests().len(), good.requests().len()), (1, 1));
+    // Nowhere else to go: the client gets a clear 502, not a hang.
+    let gw = gateway("  num_retries: 0\n", &[entry("m", "cut", &cut, "")]).await;
+    let (status, _, body) = gw.post("/v1/chat/completions", &ask("m")).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["type"], "api_connection_error", "{body}");
+    assert_eq!(cut.requests().len(), 2);
+}
+
+/// The connection breaks after the first event reached the client: that
+/// stream cannot be retried (the client has bytes of it), so it ends with
+/// an error event, and the upstream saw exactly one request.
+#[tokio::test]
+async fn a_connection_reset_after_the_first_event_ends_the_stream_with_an_error() {
+    let first = crate::support::upstream::chunk(
+        "gpt-4o",
+        json!({"role": "assistant", "content": "half"}),
+        None,
+    );
+    let cut = Upstream::openai(
+        KEY,
+        script(move |_| Reply::Reset("text/event-stream", vec![format!("data: {first}\n\n")])),
+    )
+    .await;
+    let good = ok("unused").await;
+    let gw = gateway(
+        "  num_retries: 2\n",
+        &[
+            entry("m", "cut", &cut, "    order: 1\n"),
+            entry("m", "good", &good, "    order: 2\n"),
+        ],
+    )
+    .await;
+    let mut body = ask("m");
+    body["stream"] = json!(true);
+    let (status, h, text) = gw.post_stream("/v1/chat/completions", &body).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(header(&h, "x-litellm-model-id"), "cut");
+    assert!(text.contains("half"), "{text}");
+    let last = text.trim_end().rsplit("\n\n").next().unwrap();
+    assert!(
+        last.starts_with("data: {\"error\"") && !text.contains("[DONE]"),
+        "ends with an error event: {text}"
+    );
+    assert_eq!((cut.requests().len(), good.requests().len()), (1, 0));
+}

@@ -35,6 +35,10 @@ pub enum Reply {
     Chunks(Vec<(Duration, String)>),
     /// Waits, then answers.
     After(Duration, Box<Reply>),
+    /// A 200 with `content_type` whose body sends these pieces and then
+    /// breaks off: the connection is torn down mid-response, as when the
+    /// upstream crashes or a proxy resets it.
+    Reset(&'static str, Vec<String>),
 }
 
 pub type Script = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
@@ -277,6 +281,22 @@ async fn render(reply: Reply, s: Arc<Shared>) -> Response {
             sse(pieces, s)
         }
         Reply::Chunks(pieces) => sse(pieces, s),
+        Reply::Reset(content_type, pieces) => {
+            let items = pieces.into_iter().map(|p| Ok(Bytes::from(p)));
+            // The pieces go out on the wire before the connection breaks.
+            let reset = futures_util::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "mock upstream resets the connection",
+                ))
+            });
+            let body = futures_util::StreamExt::chain(futures_util::stream::iter(items), reset);
+            let mut r = Response::new(Body::from_stream(body));
+            r.headers_mut()
+                .insert("content-type", content_type.parse().unwrap());
+            r
+        }
         Reply::After(..) => unreachable!(),
     }
 }
