@@ -86,21 +86,31 @@ pub fn constraints(
     request: &ApiRequest,
     policy: Option<Arc<dyn Policy>>,
 ) -> Constraints {
-    let prompt_tokens = match request.op {
-        Operation::Chat => gw.router.prompt_tokens(&request.model, &request.body),
-        _ => None,
-    };
+    let chat = request.op == Operation::Chat;
+    constraints_for(gw, &request.model, &request.body, chat, policy)
+}
+
+/// The same for a body in another schema (`/v1/messages`); `has_prompt`
+/// when its `messages` are a prompt to count.
+pub fn constraints_for(
+    gw: &Gateway,
+    model: &str,
+    body: &serde_json::Map<String, serde_json::Value>,
+    has_prompt: bool,
+    policy: Option<Arc<dyn Policy>>,
+) -> Constraints {
     Constraints {
-        tags: RequestRouting::from_body(&request.body).tags,
-        prompt_tokens,
+        tags: RequestRouting::from_body(body).tags,
+        prompt_tokens: has_prompt
+            .then(|| gw.router.prompt_tokens(model, body))
+            .flatten(),
         policy,
     }
 }
 
 /// Runs the attempts of a plan made already: for routes that look at the
 /// plan first (`/v1/messages` passes Anthropic deployments through natively).
-/// Retries within the group (`num_retries`), then the fallback groups in
-/// order (`max_fallbacks` at most) unless the request disables them.
+/// Retries within the group (`num_retries`), then the fallback groups.
 pub async fn execute_plan(
     gw: &Gateway,
     plan: Plan,
@@ -110,60 +120,93 @@ pub async fn execute_plan(
 ) -> Result<Answer, ApiError> {
     let routing = RequestRouting::from_body(&request.body);
     let mut tries = Tries::default();
-    let mut group = plan.group;
+    let first = plan.attempts.into_iter().next();
     // What is asked of the router: the requested name (a wildcard group
     // passes it through), then each fallback's.
-    let mut target = model.to_string();
-    let mut first = plan.attempts.into_iter().next();
-    let mut fallbacks: Option<std::vec::IntoIter<String>> = None;
-    loop {
+    let attempts = run_group(gw, model, first, request, &routing, constraints, &mut tries);
+    match attempts.await {
+        Ok(done) => Ok(answered(done, plan.group, tries)),
+        Err(failure) => fall_back(gw, &plan.group, failure, request, constraints, tries).await,
+    }
+}
+
+/// After `group` failed: its fallback groups in order (`max_fallbacks` at
+/// most; the request's own `fallbacks` instead when it has them), each with
+/// its retries, unless the request disables them or the failure is one no
+/// other group would cure. Every group obeys the same constraints.
+pub async fn fall_back(
+    gw: &Gateway,
+    group: &str,
+    (mut error, class): GroupFailure,
+    request: &ApiRequest,
+    constraints: &Constraints,
+    mut tries: Tries,
+) -> Result<Answer, ApiError> {
+    let routing = RequestRouting::from_body(&request.body);
+    if routing.disable_fallbacks || !retry::falls_back(class) {
+        return Err(tries.label(error));
+    }
+    let targets = routing
+        .fallbacks
+        .clone()
+        .unwrap_or_else(|| gw.router.fallbacks_for(group, class));
+    for target in targets
+        .into_iter()
+        .take(gw.router.settings.max_fallbacks)
+        .filter(|g| gw.router.has_group(g))
+    {
+        tries.fallbacks += 1;
+        let name = gw
+            .router
+            .group_name(&target)
+            .unwrap_or_else(|| target.clone());
         let attempts = run_group(
             gw,
             &target,
-            first.take(),
+            None,
             request,
             &routing,
             constraints,
             &mut tries,
         );
-        let error = match attempts.await {
-            Ok((payload, deployment, upstream_time)) => {
-                let meta = Meta {
-                    deployment,
-                    group,
-                    upstream_time,
-                    retries: tries.retries,
-                    fallbacks: tries.fallbacks,
-                };
-                return Ok(Answer { payload, meta });
+        match attempts.await {
+            Ok(done) => return Ok(answered(done, name, tries)),
+            Err((e, class)) => {
+                error = e;
+                if !retry::falls_back(class) {
+                    break;
+                }
             }
-            Err(e) => e,
-        };
-        let (error, class) = error;
-        let next = if routing.disable_fallbacks || !retry::falls_back(class) {
-            None
-        } else {
-            let list = fallbacks.get_or_insert_with(|| {
-                routing
-                    .fallbacks
-                    .clone()
-                    .unwrap_or_else(|| gw.router.fallbacks_for(&group, class))
-                    .into_iter()
-                    .take(gw.router.settings.max_fallbacks)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-            });
-            list.find(|g| gw.router.has_group(g))
-        };
-        match next {
-            Some(g) => {
-                tries.fallbacks += 1;
-                group = gw.router.group_name(&g).unwrap_or_else(|| g.clone());
-                target = g;
-            }
-            None => return Err(tries.label(error)),
         }
     }
+    Err(tries.label(error))
+}
+
+/// Whether a failure of `group` with `class` has a fallback group to go to.
+pub fn has_fallbacks(gw: &Gateway, group: &str, class: FailureClass, request: &ApiRequest) -> bool {
+    let routing = RequestRouting::from_body(&request.body);
+    !routing.disable_fallbacks
+        && retry::falls_back(class)
+        && routing
+            .fallbacks
+            .unwrap_or_else(|| gw.router.fallbacks_for(group, class))
+            .iter()
+            .any(|g| gw.router.has_group(g))
+}
+
+fn answered(
+    (payload, deployment, upstream_time): (Payload, Arc<Deployment>, Duration),
+    group: String,
+    tries: Tries,
+) -> Answer {
+    let meta = Meta {
+        deployment,
+        group,
+        upstream_time,
+        retries: tries.retries,
+        fallbacks: tries.fallbacks,
+    };
+    Answer { payload, meta }
 }
 
 /// How many retries and fallbacks a request took, for the response headers.
@@ -180,7 +223,7 @@ impl Tries {
     }
 }
 
-type GroupFailure = (ApiError, FailureClass);
+pub type GroupFailure = (ApiError, FailureClass);
 
 /// Attempts on one group: the first pick (or a fresh one), then retries of
 /// retryable failures, each on a healthy deployment not tried yet where
