@@ -8,6 +8,8 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod cost;
+pub mod limits;
 pub mod mock_server;
 pub mod pipeline;
 pub mod providers;

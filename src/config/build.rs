@@ -2,6 +2,7 @@
 //! warning with its line instead of stopping at the first.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use super::values::{
 };
 use super::yaml::{self, Kind, Node};
 use super::{Config, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT, Deployment, Loaded, Secret};
+use crate::cost::PriceTable;
 use crate::providers::ProviderKind;
 
 pub fn build(
@@ -103,6 +105,7 @@ pub fn build(
     };
 
     let storage = storage_settings(general, &env, &mut f);
+    let prices = Arc::new(price_table(litellm, file, &env, &mut f));
 
     let mut deployments = Vec::new();
     match root.get("model_list") {
@@ -118,6 +121,7 @@ pub fn build(
                 {
                     let d = Deployment {
                         index: deployments.len(),
+                        price: prices.price_for(&d),
                         ..d
                     };
                     deployments.push(Arc::new(d));
@@ -154,9 +158,29 @@ pub fn build(
             max_request_bytes,
             router: router_settings,
             storage,
+            prices,
         },
         warnings: f.warnings,
     })
+}
+
+/// The bundled prices, with `litellm_settings.price_file` (a path relative
+/// to the config file's folder) laid over them.
+fn price_table(litellm: Option<&Node>, file: &str, env: &Env, f: &mut Findings) -> PriceTable {
+    let key = "litellm_settings.price_file";
+    let Some(node) = litellm.and_then(|l| l.get("price_file")) else {
+        return PriceTable::bundled();
+    };
+    let Some(path) = resolved_string(node, key, env, f) else {
+        return PriceTable::bundled();
+    };
+    let dir = Path::new(file).parent().unwrap_or(Path::new(""));
+    PriceTable::bundled()
+        .with_file(&dir.join(path))
+        .unwrap_or_else(|e| {
+            f.error(node.line, key, e);
+            PriceTable::bundled()
+        })
 }
 
 /// Settings that apply to every deployment unless it sets its own.
@@ -383,6 +407,8 @@ fn deployment(
         order: routing.order,
         max_parallel_requests: routing.max_parallel_requests,
         cost_per_token: routing.cost_per_token,
+        price_override: routing.price_override,
+        price: None,
         defaults,
         model_info,
         mock,

@@ -42,6 +42,9 @@ pub const DEPLOYMENT_KEYS: &[&str] = &[
     "max_parallel_requests",
     "input_cost_per_token",
     "output_cost_per_token",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+    "output_cost_per_reasoning_token",
     "organization",
     "extra_headers",
     "drop_params",
@@ -123,6 +126,7 @@ pub const GENERAL_SETTINGS: &[&str] = &[
     "max_request_size_mb",
     "database_url",
     "proxy_batch_write_at",
+    "accounts_refresh_interval",
 ];
 pub const ROUTER_SETTINGS: &[&str] = &[
     "routing_strategy",
@@ -152,4 +156,5 @@ pub const LITELLM_SETTINGS: &[&str] = &[
     "fallbacks",
     "context_window_fallbacks",
     "content_policy_fallbacks",
+    "price_file",
 ];

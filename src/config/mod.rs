@@ -43,6 +43,8 @@ pub struct Config {
     pub max_request_bytes: usize,
     pub router: RouterSettings,
     pub storage: StorageSettings,
+    /// The bundled prices with `litellm_settings.price_file` laid over them.
+    pub prices: Arc<crate::cost::PriceTable>,
 }
 
 /// One upstream model a model group can send a request to.
@@ -81,6 +83,11 @@ pub struct Deployment {
     pub max_parallel_requests: Option<u64>,
     /// `input_cost_per_token` + `output_cost_per_token`, for cost-based-routing.
     pub cost_per_token: Option<f64>,
+    /// The deployment's own prices (`litellm_params`, else `model_info`).
+    pub price_override: crate::cost::PriceEntry,
+    /// Its price: `price_override` over the price table's entry for its
+    /// model, resolved when the config is loaded; `None`: unknown.
+    pub price: Option<crate::cost::Price>,
     /// Request parameters applied when the request does not set them.
     pub defaults: Map<String, Value>,
     pub model_info: Map<String, Value>,

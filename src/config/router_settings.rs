@@ -304,6 +304,8 @@ pub(super) struct Routing {
     pub order: Option<u32>,
     pub max_parallel_requests: Option<u64>,
     pub cost_per_token: Option<f64>,
+    /// Every price the deployment sets itself (see `crate::cost`).
+    pub price_override: crate::cost::PriceEntry,
 }
 
 pub(super) fn deployment_routing(
@@ -342,6 +344,14 @@ pub(super) fn deployment_routing(
     };
     let input = price("input_cost_per_token", f);
     let output = price("output_cost_per_token", f);
+    let price_override = crate::cost::PriceEntry {
+        input_cost_per_token: input,
+        output_cost_per_token: output,
+        cache_read_input_token_cost: price("cache_read_input_token_cost", f),
+        cache_creation_input_token_cost: price("cache_creation_input_token_cost", f),
+        output_cost_per_reasoning_token: price("output_cost_per_reasoning_token", f),
+        ..Default::default()
+    };
     Routing {
         order: whole("order", f).map(|v| v.min(u32::MAX as u64) as u32),
         max_parallel_requests: whole("max_parallel_requests", f),
@@ -349,6 +359,7 @@ pub(super) fn deployment_routing(
             (None, None) => None,
             (i, o) => Some(i.unwrap_or(0.0) + o.unwrap_or(0.0)),
         },
+        price_override,
     }
 }
 

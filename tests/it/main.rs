@@ -9,6 +9,7 @@ mod chat;
 mod cli;
 mod cohere;
 mod config_check;
+mod cost;
 mod embeddings;
 mod gemini;
 mod messages;

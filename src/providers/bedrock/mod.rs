@@ -30,7 +30,8 @@
 //!   equivalent and are refused (or dropped with `drop_params`).
 //! - Usage: `prompt_tokens` = `inputTokens` + `cacheReadInputTokens` +
 //!   `cacheWriteInputTokens`; `prompt_tokens_details.cached_tokens` is the
-//!   cache read.
+//!   cache read; when Bedrock reports cache counts, both are also in `usage`
+//!   as `cache_read_input_tokens` and `cache_creation_input_tokens`.
 //! - Embeddings: Titan embeds one `inputText` per call, so a request with
 //!   several inputs is refused with a 400 that says to send them one by one
 //!   (the dialect makes one upstream request per client request); Cohere

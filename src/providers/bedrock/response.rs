@@ -91,23 +91,28 @@ pub fn finish_reason(reason: Option<&str>, answered: bool) -> &'static str {
 }
 
 /// Converse `usage` as OpenAI usage. Cached prompt tokens (read or written)
-/// are not in `inputTokens`, so they are added to `prompt_tokens`.
+/// are not in `inputTokens`, so they are added to `prompt_tokens`; when
+/// Bedrock reports cache counts they are also kept under LiteLLM's names,
+/// `cache_read_input_tokens` and `cache_creation_input_tokens`, for cost
+/// accounting (a write costs more than input, a read less).
 pub fn usage(usage: Option<&Value>) -> Value {
-    let count = |k: &str| {
-        usage
-            .and_then(|u| u.get(k))
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-    };
+    let field = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
+    let count = |k: &str| field(k).unwrap_or(0);
     let cache_read = count("cacheReadInputTokens");
-    let prompt = count("inputTokens") + cache_read + count("cacheWriteInputTokens");
+    let cache_write = count("cacheWriteInputTokens");
+    let prompt = count("inputTokens") + cache_read + cache_write;
     let completion = count("outputTokens");
-    json!({
+    let mut out = json!({
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
         "prompt_tokens_details": {"cached_tokens": cache_read},
-    })
+    });
+    if field("cacheReadInputTokens").is_some() || field("cacheWriteInputTokens").is_some() {
+        out["cache_read_input_tokens"] = json!(cache_read);
+        out["cache_creation_input_tokens"] = json!(cache_write);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -141,8 +146,12 @@ mod tests {
         assert_eq!(
             u,
             json!({"prompt_tokens": 14, "completion_tokens": 5, "total_tokens": 19,
-                   "prompt_tokens_details": {"cached_tokens": 3}})
+                   "prompt_tokens_details": {"cached_tokens": 3},
+                   "cache_read_input_tokens": 3, "cache_creation_input_tokens": 1})
         );
+        // Without cache counts, no cache fields (the answer looks as before).
+        let u = usage(Some(&json!({"inputTokens": 10, "outputTokens": 5})));
+        assert!(u.get("cache_creation_input_tokens").is_none());
         assert_eq!(usage(None)["total_tokens"], 0);
     }
 }
