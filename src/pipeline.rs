@@ -19,11 +19,13 @@ use crate::api::error::ApiError;
 use crate::api::wire::ApiRequest;
 use crate::api::{Gateway, body};
 use crate::config::Deployment;
+use crate::metering;
 use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
 use crate::router::retry::{self, RequestRouting};
 use crate::router::state::InFlight;
 use crate::router::{Constraints, Plan, Policy};
+use crate::settlement::Settlement;
 use crate::transport;
 
 /// One client request on an OpenAI route, answered with exactly one response.
@@ -34,20 +36,71 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
         let bytes = body::read(body, &headers, gw.config.max_request_bytes).await?;
         let mut request = ApiRequest::parse(op, &bytes)?;
         retry::tags_from_header(&headers, &mut request.body);
-        execute(&gw, &request, None).await
+        let answer = execute(&gw, &request, None).await?;
+        Ok::<_, ApiError>((answer, request, bytes.len()))
     };
     let response = match outcome.await {
-        Ok(Answer {
-            payload: Payload::Json(bytes),
-            meta,
-        }) => respond(Body::from(bytes), false, &meta, started),
-        Ok(Answer {
-            payload: Payload::Events(events),
-            meta,
-        }) => respond(Body::from_stream(events), true, &meta, started),
+        Ok((answer, request, size)) => {
+            let settlement = Settlement::new(&gw, &answer.meta.deployment);
+            let (body, streaming, cost) = metered(&gw, answer.payload, &request, size, settlement);
+            let mut response = respond(body, streaming, &answer.meta, started);
+            if let Some(cost) = cost.and_then(|c| HeaderValue::from_str(&format!("{c}")).ok()) {
+                response.headers_mut().insert(COST, cost);
+            }
+            response
+        }
         Err(e) => e.into_response(),
     };
     with_call_id(response)
+}
+
+/// The answer's body, metered: a whole body is metered and settled now
+/// (its cost returned for the header); a stream is watched as it passes and
+/// settled at its end.
+pub fn metered(
+    gw: &Gateway,
+    payload: Payload,
+    request: &ApiRequest,
+    request_bytes: usize,
+    settlement: Settlement,
+) -> (Body, bool, Option<f64>) {
+    match payload {
+        Payload::Json(bytes) => {
+            let cost = meter_body(gw, &bytes, request, settlement);
+            (Body::from(bytes), false, cost)
+        }
+        Payload::Events(events) => {
+            let events = meter_events(gw, events, request, request_bytes, settlement);
+            (Body::from_stream(events), true, None)
+        }
+    }
+}
+
+/// Meters and settles a whole body; its cost, when the model has a price.
+pub fn meter_body(
+    gw: &Gateway,
+    bytes: &[u8],
+    request: &ApiRequest,
+    settlement: Settlement,
+) -> Option<f64> {
+    let m = metering::body(&gw.config.prices, settlement.deployment(), request, bytes);
+    settlement.settle(m);
+    m.cost
+}
+
+/// A stream that settles when it ends (or the client leaves it).
+pub fn meter_events(
+    gw: &Gateway,
+    events: EventStream,
+    request: &ApiRequest,
+    request_bytes: usize,
+    settlement: Settlement,
+) -> EventStream {
+    let d = settlement.deployment().clone();
+    let prices = &gw.config.prices;
+    metering::stream(prices, events, &d, request, request_bytes, move |m| {
+        settlement.settle(m)
+    })
 }
 
 /// Plans the request and runs the attempts until one answers. The answer
@@ -258,14 +311,8 @@ async fn run_group(
         };
         match outcome {
             Ok((payload, upstream_time)) => {
+                // Its tokens are counted when the answer is metered.
                 router.succeeded(&deployment, upstream_time);
-                // Streams are not counted: their usage arrives at the end.
-                if let Payload::Json(bytes) = &payload
-                    && router.counts_tokens(&deployment)
-                    && let Some(tokens) = retry::total_tokens(bytes)
-                {
-                    router.used_tokens(&deployment, tokens);
-                }
                 return Ok((payload, deployment, upstream_time));
             }
             Err(e) => {
@@ -398,6 +445,7 @@ const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
 const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
 const DURATION: HeaderName = HeaderName::from_static("x-litellm-response-duration-ms");
 const OVERHEAD: HeaderName = HeaderName::from_static("x-litellm-overhead-duration-ms");
+const COST: HeaderName = HeaderName::from_static("x-litellm-response-cost");
 const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
 pub const RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
 pub const FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");

@@ -34,6 +34,7 @@ use super::wire::ApiRequest;
 use crate::pipeline::{self, Meta, Payload};
 use crate::providers::{Operation, ProviderKind};
 use crate::router::{Constraints, Plan, retry};
+use crate::settlement::Settlement;
 
 pub async fn create(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
@@ -63,9 +64,9 @@ async fn create_message(
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let (request, plan, constraints) = accept(gw, headers, body, true).await?;
+    let (request, plan, constraints, size) = accept(gw, headers, body, true).await?;
     let streaming = request.get("stream").and_then(Value::as_bool) == Some(true);
-    let answer = if is_native(&plan) {
+    let (answer, chat) = if is_native(&plan) {
         let group = plan.group.clone();
         let endpoint = native::Endpoint::Messages;
         let outcome = native::forward(gw, headers, plan, &request, endpoint, &constraints, started);
@@ -89,21 +90,26 @@ async fn create_message(
                     retries,
                     fallbacks: 0,
                 };
-                pipeline::fall_back(gw, &group, failure, &chat, &constraints, tries).await?
+                let answer = pipeline::fall_back(gw, &group, failure, &chat, &constraints, tries);
+                (answer.await?, chat)
             }
         }
     } else {
         let chat = as_chat(&request)?;
         let model = chat.model.clone();
-        pipeline::execute_plan(gw, plan, &model, &chat, &constraints).await?
+        let answer = pipeline::execute_plan(gw, plan, &model, &chat, &constraints);
+        (answer.await?, chat)
     };
+    let settlement = Settlement::new(gw, &answer.meta.deployment);
     let context = response::Context::new(&request);
     Ok(match answer.payload {
         Payload::Json(bytes) => {
+            pipeline::meter_body(gw, &bytes, &chat, settlement);
             let message = response::to_anthropic(&bytes, &context)?;
             pipeline::respond(Body::from(message), false, &answer.meta, started)
         }
         Payload::Events(events) if streaming => {
+            let events = pipeline::meter_events(gw, events, &chat, size, settlement);
             let events = stream::translate(events, stream::Translator::new(context));
             pipeline::respond(Body::from_stream(events), true, &answer.meta, started)
         }
@@ -125,7 +131,7 @@ async fn count(
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let (request, plan, constraints) = accept(gw, headers, body, false).await?;
+    let (request, plan, constraints, _) = accept(gw, headers, body, false).await?;
     if is_native(&plan) {
         let endpoint = native::Endpoint::CountTokens;
         let outcome = native::forward(gw, headers, plan, &request, endpoint, &constraints, started);
@@ -172,7 +178,7 @@ async fn accept(
     headers: &HeaderMap,
     body: Body,
     needs_max_tokens: bool,
-) -> Result<(Map<String, Value>, Plan, Constraints), ApiError> {
+) -> Result<(Map<String, Value>, Plan, Constraints, usize), ApiError> {
     let _principal = gw.auth.authenticate(headers)?;
     let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
     let request = parse(&bytes)?;
@@ -189,7 +195,7 @@ async fn accept(
         },
         Err(refusal) => return Err(refusal.error),
     };
-    Ok((request, plan, constraints))
+    Ok((request, plan, constraints, bytes.len()))
 }
 
 fn is_native(plan: &Plan) -> bool {
