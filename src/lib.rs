@@ -11,12 +11,14 @@ pub mod auth;
 pub mod config;
 pub mod cost;
 pub mod limits;
+pub mod metering;
 pub mod mock_server;
 pub mod pipeline;
 pub mod providers;
 pub mod relay;
 pub mod router;
 pub mod server;
+pub mod settlement;
 pub mod spend;
 pub mod store;
 #[doc(hidden)]

@@ -19,11 +19,13 @@ use crate::api::error::ApiError;
 use crate::api::wire::ApiRequest;
 use crate::api::{Gateway, body};
 use crate::config::Deployment;
+use crate::metering;
 use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
 use crate::router::retry::{self, RequestRouting};
 use crate::router::state::InFlight;
 use crate::router::{Constraints, Plan, Policy};
+use crate::settlement::Settlement;
 use crate::transport;
 
 /// One client request on an OpenAI route, answered with exactly one response.
@@ -34,20 +36,71 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
         let bytes = body::read(body, &headers, gw.config.max_request_bytes).await?;
         let mut request = ApiRequest::parse(op, &bytes)?;
         retry::tags_from_header(&headers, &mut request.body);
-        execute(&gw, &request, None).await
+        let answer = execute(&gw, &request, None).await?;
+        Ok::<_, ApiError>((answer, request, bytes.len()))
     };
     let response = match outcome.await {
-        Ok(Answer {
-            payload: Payload::Json(bytes),
-            meta,
-        }) => respond(Body::from(bytes), false, &meta, started),
-        Ok(Answer {
-            payload: Payload::Events(events),
-            meta,
-        }) => respond(Body::from_stream(events), true, &meta, started),
+        Ok((answer, request, size)) => {
+            let settlement = Settlement::new(&gw, &answer.meta.deployment);
+            let (body, streaming, cost) = metered(&gw, answer.payload, &request, size, settlement);
+            let mut response = respond(body, streaming, &answer.meta, started);
+            if let Some(cost) = cost.and_then(|c| HeaderValue::from_str(&format!("{c}")).ok()) {
+                response.headers_mut().insert(COST, cost);
+            }
+            response
+        }
         Err(e) => e.into_response(),
     };
     with_call_id(response)
+}
+
+/// The answer's body, metered: a whole body is metered and settled now
+/// (its cost returned for the header); a stream is watched as it passes and
+/// settled at its end.
+pub fn metered(
+    gw: &Gateway,
+    payload: Payload,
+    request: &ApiRequest,
+    request_bytes: usize,
+    settlement: Settlement,
+) -> (Body, bool, Option<f64>) {
+    match payload {
+        Payload::Json(bytes) => {
+            let cost = meter_body(gw, &bytes, request, settlement);
+            (Body::from(bytes), false, cost)
+        }
+        Payload::Events(events) => {
+            let events = meter_events(gw, events, request, request_bytes, settlement);
+            (Body::from_stream(events), true, None)
+        }
+    }
+}
+
+/// Meters and settles a whole body; its cost, when the model has a price.
+pub fn meter_body(
+    gw: &Gateway,
+    bytes: &[u8],
+    request: &ApiRequest,
+    settlement: Settlement,
+) -> Option<f64> {
+    let m = metering::body(&gw.config.prices, settlement.deployment(), request, bytes);
+    settlement.settle(m);
+    m.cost
+}
+
+/// A stream that settles when it ends (or the client leaves it).
+pub fn meter_events(
+    gw: &Gateway,
+    events: EventStream,
+    request: &ApiRequest,
+    request_bytes: usize,
+    settlement: Settlement,
+) -> EventStream {
+    let d = settlement.deployment().clone();
+    let prices = &gw.config.prices;
+    metering::stream(prices, events, &d, request, request_bytes, move |m| {
+        settlement.settle(m)
+    })
 }
 
 /// Plans the request and runs the attempts until one answers. The answer
@@ -86,21 +139,31 @@ pub fn constraints(
     request: &ApiRequest,
     policy: Option<Arc<dyn Policy>>,
 ) -> Constraints {
-    let prompt_tokens = match request.op {
-        Operation::Chat => gw.router.prompt_tokens(&request.model, &request.body),
-        _ => None,
-    };
+    let chat = request.op == Operation::Chat;
+    constraints_for(gw, &request.model, &request.body, chat, policy)
+}
+
+/// The same for a body in another schema (`/v1/messages`); `has_prompt`
+/// when its `messages` are a prompt to count.
+pub fn constraints_for(
+    gw: &Gateway,
+    model: &str,
+    body: &serde_json::Map<String, serde_json::Value>,
+    has_prompt: bool,
+    policy: Option<Arc<dyn Policy>>,
+) -> Constraints {
     Constraints {
-        tags: RequestRouting::from_body(&request.body).tags,
-        prompt_tokens,
+        tags: RequestRouting::from_body(body).tags,
+        prompt_tokens: has_prompt
+            .then(|| gw.router.prompt_tokens(model, body))
+            .flatten(),
         policy,
     }
 }
 
 /// Runs the attempts of a plan made already: for routes that look at the
 /// plan first (`/v1/messages` passes Anthropic deployments through natively).
-/// Retries within the group (`num_retries`), then the fallback groups in
-/// order (`max_fallbacks` at most) unless the request disables them.
+/// Retries within the group (`num_retries`), then the fallback groups.
 pub async fn execute_plan(
     gw: &Gateway,
     plan: Plan,
@@ -110,60 +173,93 @@ pub async fn execute_plan(
 ) -> Result<Answer, ApiError> {
     let routing = RequestRouting::from_body(&request.body);
     let mut tries = Tries::default();
-    let mut group = plan.group;
+    let first = plan.attempts.into_iter().next();
     // What is asked of the router: the requested name (a wildcard group
     // passes it through), then each fallback's.
-    let mut target = model.to_string();
-    let mut first = plan.attempts.into_iter().next();
-    let mut fallbacks: Option<std::vec::IntoIter<String>> = None;
-    loop {
+    let attempts = run_group(gw, model, first, request, &routing, constraints, &mut tries);
+    match attempts.await {
+        Ok(done) => Ok(answered(done, plan.group, tries)),
+        Err(failure) => fall_back(gw, &plan.group, failure, request, constraints, tries).await,
+    }
+}
+
+/// After `group` failed: its fallback groups in order (`max_fallbacks` at
+/// most; the request's own `fallbacks` instead when it has them), each with
+/// its retries, unless the request disables them or the failure is one no
+/// other group would cure. Every group obeys the same constraints.
+pub async fn fall_back(
+    gw: &Gateway,
+    group: &str,
+    (mut error, class): GroupFailure,
+    request: &ApiRequest,
+    constraints: &Constraints,
+    mut tries: Tries,
+) -> Result<Answer, ApiError> {
+    let routing = RequestRouting::from_body(&request.body);
+    if routing.disable_fallbacks || !retry::falls_back(class) {
+        return Err(tries.label(error));
+    }
+    let targets = routing
+        .fallbacks
+        .clone()
+        .unwrap_or_else(|| gw.router.fallbacks_for(group, class));
+    for target in targets
+        .into_iter()
+        .take(gw.router.settings.max_fallbacks)
+        .filter(|g| gw.router.has_group(g))
+    {
+        tries.fallbacks += 1;
+        let name = gw
+            .router
+            .group_name(&target)
+            .unwrap_or_else(|| target.clone());
         let attempts = run_group(
             gw,
             &target,
-            first.take(),
+            None,
             request,
             &routing,
             constraints,
             &mut tries,
         );
-        let error = match attempts.await {
-            Ok((payload, deployment, upstream_time)) => {
-                let meta = Meta {
-                    deployment,
-                    group,
-                    upstream_time,
-                    retries: tries.retries,
-                    fallbacks: tries.fallbacks,
-                };
-                return Ok(Answer { payload, meta });
+        match attempts.await {
+            Ok(done) => return Ok(answered(done, name, tries)),
+            Err((e, class)) => {
+                error = e;
+                if !retry::falls_back(class) {
+                    break;
+                }
             }
-            Err(e) => e,
-        };
-        let (error, class) = error;
-        let next = if routing.disable_fallbacks || !retry::falls_back(class) {
-            None
-        } else {
-            let list = fallbacks.get_or_insert_with(|| {
-                routing
-                    .fallbacks
-                    .clone()
-                    .unwrap_or_else(|| gw.router.fallbacks_for(&group, class))
-                    .into_iter()
-                    .take(gw.router.settings.max_fallbacks)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-            });
-            list.find(|g| gw.router.has_group(g))
-        };
-        match next {
-            Some(g) => {
-                tries.fallbacks += 1;
-                group = gw.router.group_name(&g).unwrap_or_else(|| g.clone());
-                target = g;
-            }
-            None => return Err(tries.label(error)),
         }
     }
+    Err(tries.label(error))
+}
+
+/// Whether a failure of `group` with `class` has a fallback group to go to.
+pub fn has_fallbacks(gw: &Gateway, group: &str, class: FailureClass, request: &ApiRequest) -> bool {
+    let routing = RequestRouting::from_body(&request.body);
+    !routing.disable_fallbacks
+        && retry::falls_back(class)
+        && routing
+            .fallbacks
+            .unwrap_or_else(|| gw.router.fallbacks_for(group, class))
+            .iter()
+            .any(|g| gw.router.has_group(g))
+}
+
+fn answered(
+    (payload, deployment, upstream_time): (Payload, Arc<Deployment>, Duration),
+    group: String,
+    tries: Tries,
+) -> Answer {
+    let meta = Meta {
+        deployment,
+        group,
+        upstream_time,
+        retries: tries.retries,
+        fallbacks: tries.fallbacks,
+    };
+    Answer { payload, meta }
 }
 
 /// How many retries and fallbacks a request took, for the response headers.
@@ -180,7 +276,7 @@ impl Tries {
     }
 }
 
-type GroupFailure = (ApiError, FailureClass);
+pub type GroupFailure = (ApiError, FailureClass);
 
 /// Attempts on one group: the first pick (or a fresh one), then retries of
 /// retryable failures, each on a healthy deployment not tried yet where
@@ -215,14 +311,8 @@ async fn run_group(
         };
         match outcome {
             Ok((payload, upstream_time)) => {
+                // Its tokens are counted when the answer is metered.
                 router.succeeded(&deployment, upstream_time);
-                // Streams are not counted: their usage arrives at the end.
-                if let Payload::Json(bytes) = &payload
-                    && router.counts_tokens(&deployment)
-                    && let Some(tokens) = retry::total_tokens(bytes)
-                {
-                    router.used_tokens(&deployment, tokens);
-                }
                 return Ok((payload, deployment, upstream_time));
             }
             Err(e) => {
@@ -355,6 +445,7 @@ const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
 const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
 const DURATION: HeaderName = HeaderName::from_static("x-litellm-response-duration-ms");
 const OVERHEAD: HeaderName = HeaderName::from_static("x-litellm-overhead-duration-ms");
+const COST: HeaderName = HeaderName::from_static("x-litellm-response-cost");
 const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
 pub const RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
 pub const FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");

@@ -37,6 +37,11 @@ pub use usage::{Usage, usage_in_body, usage_in_event};
 
 use crate::config::Deployment;
 
+/// Translated streams always end with a usage chunk, whether the client
+/// asked for it or not: the gateway needs it for cost, budgets and `tpm`.
+/// `metering` drops it on the way out when the client did not ask.
+pub const ALWAYS_USAGE: bool = true;
+
 /// What `usage` cost on `d`, in USD; `None` when the deployment's model has
 /// no known price.
 pub fn deployment_cost(d: &Deployment, usage: &Usage) -> Option<f64> {

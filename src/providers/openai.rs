@@ -79,10 +79,19 @@ impl Dialect for OpenAi {
                 .as_ref()
                 .map(|(name, value)| (name.clone(), value.as_str())),
         )?;
+        // A stream's usage comes only when asked for: the gateway asks
+        // (cost, budgets, tpm) and `metering` hides it if the client did not.
+        let stream_options = (request.op == Operation::Chat
+            && request.stream
+            && !request.include_usage
+            && crate::cost::asks_usage_itself(d.provider))
+        .then(|| crate::cost::stream_options_with_usage(&request.body))
+        .flatten();
         let merged = Merged {
             body: &request.body,
             model: &d.upstream_model,
             defaults: &d.defaults,
+            stream_options: stream_options.as_ref(),
         };
         let body = serde_json::to_vec(&merged).map_err(|e| {
             ProviderError::new(
@@ -135,12 +144,17 @@ struct Merged<'a> {
     body: &'a Map<String, Value>,
     model: &'a str,
     defaults: &'a Map<String, Value>,
+    /// Sent instead of the body's `stream_options`, when set.
+    stream_options: Option<&'a Value>,
 }
 
 impl Serialize for Merged<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("model", self.model)?;
+        if let Some(options) = self.stream_options {
+            map.serialize_entry("stream_options", options)?;
+        }
         for (k, v) in self.body {
             // `drop_params` and the routing fields are the gateway's, not
             // the upstream's.
@@ -152,12 +166,15 @@ impl Serialize for Merged<'_> {
                     | "disable_fallbacks"
                     | "num_retries"
                     | "tags"
-            ) {
+            ) && !(k == "stream_options" && self.stream_options.is_some())
+            {
                 map.serialize_entry(k, v)?;
             }
         }
         for (k, v) in self.defaults {
-            if !self.body.contains_key(k) {
+            if !self.body.contains_key(k)
+                && !(k == "stream_options" && self.stream_options.is_some())
+            {
                 map.serialize_entry(k, v)?;
             }
         }

@@ -479,3 +479,51 @@ mod tests {
         assert_eq!(pick_weighted(&ds, 0.01).upstream_model, "b");
     }
 }
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    struct OnlyGroup(&'static str);
+
+    impl Policy for OnlyGroup {
+        fn admits(&self, d: &Deployment) -> bool {
+            d.group == self.0
+        }
+        fn refusal(&self, group: &str) -> ApiError {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "permission_denied",
+                format!("not {group}"),
+            )
+        }
+    }
+
+    #[test]
+    fn the_policy_filters_every_pick_and_its_refusal_never_falls_back() {
+        let config = crate::config::load_str(
+            "model_list:\n- {model_name: a, litellm_params: {model: mock/a}}\n- {model_name: b, litellm_params: {model: mock/b}}\nrouter_settings:\n  fallbacks: [{a: [b]}]\n",
+            "t.yaml",
+        )
+        .unwrap()
+        .config;
+        let router = Router::new(&config.deployments, &config.router);
+        let only_b = Constraints {
+            policy: Some(Arc::new(OnlyGroup("b"))),
+            ..Constraints::default()
+        };
+        let refused = router.pick_avoiding("a", &[], &only_b).unwrap_err();
+        assert_eq!(refused.error.status, StatusCode::FORBIDDEN);
+        assert_eq!(refused.error.message, "not a");
+        assert!(!retry::falls_back(refused.class));
+        assert!(router.plan_for("a", &only_b).is_err());
+        assert_eq!(router.pick_avoiding("b", &[], &only_b).unwrap().group, "b");
+        assert_eq!(
+            router
+                .pick_avoiding("a", &[], &Constraints::default())
+                .unwrap()
+                .group,
+            "a"
+        );
+    }
+}

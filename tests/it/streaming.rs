@@ -72,7 +72,13 @@ async fn chunks_pass_through_in_order_with_and_without_usage() {
         assert_eq!(data, expected);
         assert!(body.ends_with("data: [DONE]\n\n"));
         assert_eq!(up.last().body["stream"], json!(true));
-        assert_eq!(up.last().body.get("stream_options").is_some(), with_usage);
+        // The gateway asks for usage itself (cost, budgets) and hides it
+        // from a client that did not ask: either way the client's stream
+        // is what it asked for.
+        assert_eq!(
+            up.last().body["stream_options"],
+            json!({"include_usage": true})
+        );
     }
 }
 

@@ -33,7 +33,8 @@ use super::error::ApiError;
 use super::wire::ApiRequest;
 use crate::pipeline::{self, Meta, Payload};
 use crate::providers::{Operation, ProviderKind};
-use crate::router::Plan;
+use crate::router::{Constraints, Plan, retry};
+use crate::settlement::Settlement;
 
 pub async fn create(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
@@ -63,33 +64,52 @@ async fn create_message(
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let (request, plan) = accept(gw, headers, body, true).await?;
+    let (request, plan, constraints, size) = accept(gw, headers, body, true).await?;
     let streaming = request.get("stream").and_then(Value::as_bool) == Some(true);
-    if is_native(&plan) {
-        return native::forward(
-            gw,
-            headers,
-            plan,
-            request,
-            native::Endpoint::Messages,
-            started,
-        )
-        .await;
-    }
-    let translated = request::to_openai(&request);
-    let bytes = serde_json::to_vec(&translated)
-        .map_err(|e| ApiError::invalid(format!("Cannot translate the request: {e}.")))?;
-    let chat = ApiRequest::parse(Operation::Chat, &bytes)?;
-    let constraints = pipeline::constraints(gw, &chat, None);
-    let model = chat.model.clone();
-    let answer = pipeline::execute_plan(gw, plan, &model, &chat, &constraints).await?;
+    let (answer, chat) = if is_native(&plan) {
+        let group = plan.group.clone();
+        let endpoint = native::Endpoint::Messages;
+        let outcome = native::forward(gw, headers, plan, &request, endpoint, &constraints, started);
+        match outcome.await? {
+            native::Outcome::Answered(response) => return Ok(response),
+            // The group failed: its fallbacks (any provider) answer in the
+            // OpenAI schema and are translated back like any other.
+            native::Outcome::Failed {
+                failure,
+                retries,
+                response,
+            } => {
+                let chat = as_chat(&request)?;
+                if !pipeline::has_fallbacks(gw, &group, failure.1, &chat) {
+                    return match response {
+                        Some(response) => Ok(response),
+                        None => Err(failure.0),
+                    };
+                }
+                let tries = pipeline::Tries {
+                    retries,
+                    fallbacks: 0,
+                };
+                let answer = pipeline::fall_back(gw, &group, failure, &chat, &constraints, tries);
+                (answer.await?, chat)
+            }
+        }
+    } else {
+        let chat = as_chat(&request)?;
+        let model = chat.model.clone();
+        let answer = pipeline::execute_plan(gw, plan, &model, &chat, &constraints);
+        (answer.await?, chat)
+    };
+    let settlement = Settlement::new(gw, &answer.meta.deployment);
     let context = response::Context::new(&request);
     Ok(match answer.payload {
         Payload::Json(bytes) => {
+            pipeline::meter_body(gw, &bytes, &chat, settlement);
             let message = response::to_anthropic(&bytes, &context)?;
             pipeline::respond(Body::from(message), false, &answer.meta, started)
         }
         Payload::Events(events) if streaming => {
+            let events = pipeline::meter_events(gw, events, &chat, size, settlement);
             let events = stream::translate(events, stream::Translator::new(context));
             pipeline::respond(Body::from_stream(events), true, &answer.meta, started)
         }
@@ -111,17 +131,18 @@ async fn count(
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let (request, plan) = accept(gw, headers, body, false).await?;
+    let (request, plan, constraints, _) = accept(gw, headers, body, false).await?;
     if is_native(&plan) {
-        return native::forward(
-            gw,
-            headers,
-            plan,
-            request,
-            native::Endpoint::CountTokens,
-            started,
-        )
-        .await;
+        let endpoint = native::Endpoint::CountTokens;
+        let outcome = native::forward(gw, headers, plan, &request, endpoint, &constraints, started);
+        return match outcome.await? {
+            native::Outcome::Answered(response) => Ok(response),
+            native::Outcome::Failed {
+                response: Some(response),
+                ..
+            } => Ok(response),
+            native::Outcome::Failed { failure, .. } => Err(failure.0),
+        };
     }
     let estimate = json!({"input_tokens": request::estimate_tokens(&request)});
     let Some(deployment) = plan.attempts.first() else {
@@ -142,20 +163,39 @@ async fn count(
     ))
 }
 
-/// Authenticates, reads and validates the body, and plans the model.
+/// The request in the OpenAI schema, for the routes that are not native.
+fn as_chat(request: &Map<String, Value>) -> Result<ApiRequest, ApiError> {
+    let translated = request::to_openai(request);
+    let bytes = serde_json::to_vec(&translated)
+        .map_err(|e| ApiError::invalid(format!("Cannot translate the request: {e}.")))?;
+    ApiRequest::parse(Operation::Chat, &bytes)
+}
+
+/// Authenticates, reads and validates the body, and plans the model under
+/// the request's constraints (its tags, its prompt's size).
 async fn accept(
     gw: &Gateway,
     headers: &HeaderMap,
     body: Body,
     needs_max_tokens: bool,
-) -> Result<(Map<String, Value>, Plan), ApiError> {
+) -> Result<(Map<String, Value>, Plan, Constraints, usize), ApiError> {
     let _principal = gw.auth.authenticate(headers)?;
     let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
     let request = parse(&bytes)?;
     validate(&request, needs_max_tokens)?;
     let model = request.get("model").and_then(Value::as_str).unwrap_or("");
-    let plan = gw.router.plan(model)?;
-    Ok((request, plan))
+    let constraints = pipeline::constraints_for(gw, model, &request, needs_max_tokens, None);
+    let plan = match gw.router.plan_for(model, &constraints) {
+        Ok(plan) => plan,
+        // Cooling down, at capacity or too small for the prompt: an empty
+        // plan, so the translated path tries again and then falls back.
+        Err(refusal) if retry::falls_back(refusal.class) && gw.router.has_group(model) => Plan {
+            group: gw.router.group_name(model).unwrap_or_default(),
+            attempts: Vec::new(),
+        },
+        Err(refusal) => return Err(refusal.error),
+    };
+    Ok((request, plan, constraints, bytes.len()))
 }
 
 fn is_native(plan: &Plan) -> bool {

@@ -23,10 +23,11 @@ use serde_json::{Map, Value};
 use crate::api::Gateway;
 use crate::api::error::ApiError;
 use crate::config::Deployment;
-use crate::pipeline::{self, Meta};
+use crate::pipeline::{self, GroupFailure, Meta};
 use crate::providers::headers::request_headers;
 use crate::providers::{FailureClass, ProviderError, ProviderKind, UpstreamRequest};
-use crate::router::Plan;
+use crate::router::retry;
+use crate::router::{Constraints, Plan};
 use crate::transport::ByteStream;
 
 /// The API version sent when the client names none (the one Anthropic's
@@ -52,16 +53,31 @@ impl Endpoint {
     }
 }
 
+/// How a native exchange ended: an answer to pass on (a success, or an
+/// upstream error no fallback is configured for), or a failure of the
+/// whole group that its fallback groups may still answer.
+pub enum Outcome {
+    Answered(Response),
+    Failed {
+        failure: GroupFailure,
+        retries: u32,
+        /// The upstream's own error response, where it sent one.
+        response: Option<Response>,
+    },
+}
+
 /// Tries the plan's Anthropic deployments in order; a failure another
-/// attempt may cure moves on, the last one is passed to the client.
+/// attempt may cure moves on (after the same backoff as other routes: the
+/// provider's `retry-after` for rate limits), the last one ends the group.
 pub async fn forward(
     gw: &Gateway,
     headers: &HeaderMap,
     plan: Plan,
-    body: Map<String, Value>,
+    body: &Map<String, Value>,
     endpoint: Endpoint,
+    constraints: &Constraints,
     started: Instant,
-) -> Result<Response, ApiError> {
+) -> Result<Outcome, ApiError> {
     let streaming =
         endpoint == Endpoint::Messages && body.get("stream").and_then(Value::as_bool) == Some(true);
     let router = &gw.router;
@@ -78,10 +94,10 @@ pub async fn forward(
     let budget = current.max_retries.unwrap_or(router.settings.num_retries);
     let mut tried: Vec<String> = Vec::new();
     let mut retries = 0;
-    let error = loop {
-        let d = &current;
+    loop {
+        let d = current.clone();
         let is_last = retries >= budget;
-        let request = encode(d, headers, &body, endpoint)?;
+        let request = encode(&d, headers, body, endpoint)?;
         let wait = if streaming {
             d.stream_timeout
         } else {
@@ -89,79 +105,83 @@ pub async fn forward(
         };
         let deadline = tokio::time::Instant::now() + wait;
         let sent = Instant::now();
-        let response = match tokio::time::timeout(wait, gw.transport.send(d, request)).await {
-            Ok(Ok(response)) => response,
-            failure => {
-                let e = match failure {
-                    Ok(Err(e)) => e,
-                    _ => timed_out(
-                        if streaming {
-                            "stream_timeout"
-                        } else {
-                            "timeout"
-                        },
-                        wait,
-                    ),
+        let exchange = tokio::time::timeout(wait, gw.transport.send(&d, request)).await;
+        let (failure, response) = match exchange {
+            Ok(Ok(response)) if response.status.is_success() => {
+                router.succeeded(&d, sent.elapsed());
+                let meta = Meta {
+                    deployment: d.clone(),
+                    group: plan.group.clone(),
+                    upstream_time: sent.elapsed(),
+                    retries,
+                    fallbacks: 0,
                 };
-                router.failed(d, e.class);
-                if e.class.is_retryable() && !is_last {
-                    tried.push(d.id.clone());
-                    retries += 1;
-                    if let Some(next) = next_anthropic(gw, &plan.group, &tried) {
-                        current = next;
-                        continue;
-                    }
-                }
-                break e;
+                let passed = passed_headers(&response.headers);
+                let body = if streaming {
+                    Body::from_stream(events(response.body, wait))
+                } else {
+                    Body::from_stream(within(response.body, deadline))
+                };
+                let mut out = pipeline::respond(body, streaming, &meta, started);
+                out.headers_mut().extend(passed);
+                return Ok(Outcome::Answered(out));
+            }
+            Ok(Ok(response)) => {
+                let status = response.status;
+                let mut e = ProviderError::new(
+                    class_of(status),
+                    format!("The Anthropic deployment answered {status}."),
+                );
+                e.status = status;
+                e.retry_after = response.headers.get("retry-after").cloned();
+                let mut out = Response::new(Body::from_stream(within(response.body, deadline)));
+                *out.status_mut() = status;
+                out.headers_mut().extend(passed_headers(&response.headers));
+                (e, Some(out))
+            }
+            Ok(Err(e)) => (e, None),
+            Err(_) => {
+                let setting = if streaming {
+                    "stream_timeout"
+                } else {
+                    "timeout"
+                };
+                (timed_out(setting, wait), None)
             }
         };
-        let status = response.status;
-        if !status.is_success() {
-            router.failed(d, class_of(status));
-        } else {
-            router.succeeded(d, sent.elapsed());
-        }
-        if !status.is_success() && is_retryable(status) && !is_last {
-            tried.push(d.id.clone());
-            retries += 1;
-            if let Some(next) = next_anthropic(gw, &plan.group, &tried) {
+        router.failed(&d, failure.class);
+        tried.push(d.id.clone());
+        if failure.class.is_retryable() && !is_last {
+            let other = router.has_other_healthy(&plan.group, &tried);
+            let pause = retry::backoff(&failure, retries, router.settings.retry_after, other);
+            if let Some(next) = next_anthropic(gw, &plan.group, &tried, constraints) {
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
+                retries += 1;
                 current = next;
                 continue;
             }
         }
-        let passed = passed_headers(&response.headers);
-        let body = if streaming && status.is_success() {
-            Body::from_stream(events(response.body, wait))
-        } else {
-            Body::from_stream(within(response.body, deadline))
-        };
-        let meta = Meta {
-            deployment: (*d).clone(),
-            group: plan.group.clone(),
-            upstream_time: sent.elapsed(),
+        let class = failure.class;
+        return Ok(Outcome::Failed {
+            failure: (ApiError::from(failure), class),
             retries,
-            fallbacks: 0,
-        };
-        let mut out = if status.is_success() {
-            pipeline::respond(body, streaming, &meta, started)
-        } else {
-            let mut r = Response::new(body);
-            *r.status_mut() = status;
-            r
-        };
-        for (name, value) in passed {
-            out.headers_mut().insert(name, value);
-        }
-        return Ok(out);
-    };
-    Err(ApiError::from(error))
+            response,
+        });
+    }
 }
 
 /// Another Anthropic deployment of the group for a retry (an untried one
 /// where any is healthy); none when the pick is not Anthropic.
-fn next_anthropic(gw: &Gateway, group: &str, tried: &[String]) -> Option<Arc<Deployment>> {
+fn next_anthropic(
+    gw: &Gateway,
+    group: &str,
+    tried: &[String],
+    constraints: &Constraints,
+) -> Option<Arc<Deployment>> {
     gw.router
-        .pick_avoiding(group, tried, &Default::default())
+        .pick_avoiding(group, tried, constraints)
         .ok()
         .filter(|d| d.provider == ProviderKind::Anthropic)
 }
@@ -176,10 +196,6 @@ fn class_of(status: StatusCode) -> FailureClass {
         500..=599 => FailureClass::ServerError,
         _ => FailureClass::BadRequest,
     }
-}
-
-fn is_retryable(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500..=599)
 }
 
 fn timed_out(setting: &str, limit: std::time::Duration) -> ProviderError {

@@ -51,7 +51,7 @@ impl Decoder {
         Decoder {
             sse: SseSplitter::default(),
             json_mode: Params::new(d, request).json_schema().is_some(),
-            chunks: ChunkWriter::new(&d.upstream_model, request.include_usage),
+            chunks: ChunkWriter::new(&d.upstream_model, crate::cost::ALWAYS_USAGE),
             blocks: HashMap::new(),
             tool_calls: 0,
             stop_reason: None,

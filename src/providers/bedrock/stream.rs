@@ -54,7 +54,7 @@ impl Decoder {
         let json_mode = matches!(request::json_schema(&Params::new(d, request)), Ok(Some(_)));
         Decoder {
             frames: FrameReader::default(),
-            include_usage: request.include_usage,
+            include_usage: crate::cost::ALWAYS_USAGE,
             json_mode,
             id: completion_id(),
             model: d.upstream_model.clone(),

@@ -119,8 +119,8 @@ impl Dialect for Cohere {
         Ok(Bytes::from(value.to_string()))
     }
 
-    fn stream_decoder(&self, d: &Deployment, request: &ApiRequest) -> Box<dyn StreamDecoder> {
-        Box::new(stream::Decoder::new(d, request))
+    fn stream_decoder(&self, d: &Deployment, _: &ApiRequest) -> Box<dyn StreamDecoder> {
+        Box::new(stream::Decoder::new(d))
     }
 
     fn decode_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ProviderError {

@@ -18,7 +18,6 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::response::{Usage, finish_reason};
-use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
 use crate::providers::openai_shape::ChunkWriter;
 use crate::providers::sse::SseSplitter;
@@ -34,10 +33,10 @@ pub(super) struct Decoder {
 }
 
 impl Decoder {
-    pub(super) fn new(d: &Deployment, request: &ApiRequest) -> Self {
+    pub(super) fn new(d: &Deployment) -> Self {
         Decoder {
             sse: SseSplitter::default(),
-            chunks: ChunkWriter::new(&d.upstream_model, request.include_usage),
+            chunks: ChunkWriter::new(&d.upstream_model, crate::cost::ALWAYS_USAGE),
             tools: HashMap::new(),
             tool_calls: 0,
             done: false,

@@ -63,7 +63,7 @@ impl GeminiStream {
                 id: String::new(),
                 created: unix_now(),
                 model: d.upstream_model.clone(),
-                include_usage: request.include_usage,
+                include_usage: crate::cost::ALWAYS_USAGE,
             },
             expected: n.clamp(1, 8) as usize,
             choices: BTreeMap::new(),

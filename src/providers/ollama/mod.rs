@@ -105,8 +105,8 @@ impl Dialect for Ollama {
         Ok(Bytes::from(value.to_string()))
     }
 
-    fn stream_decoder(&self, d: &Deployment, request: &ApiRequest) -> Box<dyn StreamDecoder> {
-        Box::new(stream::NdjsonDecoder::new(d, request))
+    fn stream_decoder(&self, d: &Deployment, _: &ApiRequest) -> Box<dyn StreamDecoder> {
+        Box::new(stream::NdjsonDecoder::new(d))
     }
 
     fn decode_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ProviderError {

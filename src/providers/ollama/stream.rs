@@ -14,7 +14,6 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::response::{completion_id, error_in, finish_reason, tool_call, usage};
-use crate::api::wire::ApiRequest;
 use crate::config::Deployment;
 use crate::providers::openai_shape::ChunkWriter;
 use crate::providers::{ProviderError, StreamDecoder};
@@ -27,10 +26,10 @@ pub(super) struct NdjsonDecoder {
 }
 
 impl NdjsonDecoder {
-    pub(super) fn new(d: &Deployment, request: &ApiRequest) -> Self {
+    pub(super) fn new(d: &Deployment) -> Self {
         NdjsonDecoder {
             buf: Vec::new(),
-            chunks: ChunkWriter::new(&d.upstream_model, request.include_usage)
+            chunks: ChunkWriter::new(&d.upstream_model, crate::cost::ALWAYS_USAGE)
                 // Ollama sends no id: each answer gets its own.
                 .with_id(completion_id()),
             tool_calls: 0,

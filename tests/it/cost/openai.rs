@@ -95,39 +95,73 @@ fn stream_with_usage_chunk() -> Vec<serde_json::Value> {
 async fn the_usage_chunk_is_read_and_hidden_from_clients_that_did_not_ask() {
     let api = Upstream::openai(KEY, script(|_| Reply::Sse(stream_with_usage_chunk()))).await;
     let gw = Gateway::with_models(&entry(&api, "gpt-4o-mini")).await;
-    let (status, _, body) = gw
-        .post_stream("/v1/chat/completions", &chat("m", true, false))
-        .await;
-    assert_eq!(status, 200, "{body}");
+    // A client that asked gets the usage chunk, priced by hand:
     // gpt-4o-mini: $0.15 input, $0.075 cached, $0.60 output:
     // (952 × 0.15 + 2048 × 0.075 + 40 × 0.60) / 1e6 = (142.8 + 153.6 + 24) / 1e6
     // = $0.0003204
+    let (status, _, body) = gw
+        .post_stream("/v1/chat/completions", &chat("m", true, true))
+        .await;
+    assert_eq!(status, 200, "{body}");
     assert_usd(
         cost(&price(&entry(&api, "gpt-4o-mini")), &stream_usage(&body)),
         0.0003204,
     );
-
-    // The relayed events through the tap of a client that did not ask: the
-    // usage-only chunk is read, then dropped; everything else passes.
-    let mut tap = UsageTap::new(false);
-    let passed: String = body
-        .split_inclusive("\n\n")
-        .filter(|event| tap.keep(event.as_bytes()))
-        .collect();
-    assert_eq!(tap.usage().unwrap().cached_read_tokens, 2048);
-    let kept = chunks(&passed);
-    assert_eq!(kept.len(), 3);
-    assert!(
-        kept.iter()
-            .all(|c| c["choices"].as_array().unwrap().len() == 1)
+    assert_eq!(
+        api.last().body["stream_options"],
+        json!({"include_usage": true})
     );
-    assert!(passed.ends_with("data: [DONE]\n\n"));
 
-    // A client that asked gets every event.
+    // A client that did not ask: the gateway asks upstream itself, reads the
+    // usage chunk, and passes on neither it nor the `usage` fields.
+    let (status, _, body) = gw
+        .post_stream("/v1/chat/completions", &chat("m", true, false))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        api.last().body["stream_options"],
+        json!({"include_usage": true})
+    );
+    let kept = chunks(&body);
+    assert_eq!(kept.len(), 3, "{body}");
+    assert!(kept.iter().all(|c| c.get("usage").is_none()), "{body}");
+    assert!(body.ends_with("data: [DONE]\n\n"));
+
+    // The tap itself, on the events a client that asked received.
+    let all = stream_with_usage_chunk()
+        .iter()
+        .map(|c| format!("data: {c}\n\n"))
+        .collect::<Vec<_>>();
+    let mut tap = UsageTap::new(false);
+    let passed = all.iter().filter(|e| tap.keep(e.as_bytes())).count();
+    assert_eq!((passed, tap.usage().unwrap().cached_read_tokens), (3, 2048));
     let mut tap = UsageTap::new(true);
-    let all = body
-        .split_inclusive("\n\n")
-        .filter(|e| tap.keep(e.as_bytes()))
-        .count();
-    assert_eq!(all, body.split_inclusive("\n\n").count());
+    assert_eq!(all.iter().filter(|e| tap.keep(e.as_bytes())).count(), 4);
+}
+
+/// Every whole answer says what it cost in `x-litellm-response-cost`.
+#[tokio::test]
+async fn the_response_cost_header_is_the_priced_usage() {
+    let api = Upstream::openai(
+        KEY,
+        script(|_| {
+            let mut answer = completion("gpt-4o-mini", "Hi");
+            answer["usage"] =
+                json!({"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500});
+            Reply::Json(200, answer)
+        }),
+    )
+    .await;
+    let gw = Gateway::with_models(&entry(&api, "gpt-4o-mini")).await;
+    let (status, headers, body) = gw
+        .post("/v1/chat/completions", &chat("m", false, false))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // gpt-4o-mini: (1000 × 0.15 + 500 × 0.60) / 1e6 = $0.00045
+    let header: f64 = headers["x-litellm-response-cost"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_usd(header, 0.00045);
 }

@@ -248,3 +248,49 @@ async fn a_deployment_over_its_tpm_is_skipped() {
         .unwrap();
     assert_eq!(d["tokens_this_minute"], 24, "{state}");
 }
+
+/// A stream's tokens count towards `tpm` too, once its usage chunk has
+/// passed (the gateway asks an OpenAI upstream for it itself).
+#[tokio::test]
+async fn a_streams_tokens_count_towards_tpm() {
+    let streamed = |text: &'static str| {
+        Upstream::openai(
+            KEY,
+            script(move |r| {
+                assert_eq!(r.body["stream_options"]["include_usage"], true);
+                let mut usage = crate::support::upstream::chunk("gpt-4o", json!({}), None);
+                usage["choices"] = json!([]);
+                usage["usage"] =
+                    json!({"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12});
+                Reply::Sse(vec![
+                    crate::support::upstream::chunk(
+                        "gpt-4o",
+                        json!({"content": text}),
+                        Some("stop"),
+                    ),
+                    usage,
+                ])
+            }),
+        )
+    };
+    let small = streamed("small").await;
+    let big = streamed("big").await;
+    let gw = gateway(
+        "",
+        &[
+            entry("m", "small", &small, "    tpm: 20\n    order: 1\n"),
+            entry("m", "big", &big, "    tpm: 1000000\n    order: 2\n"),
+        ],
+    )
+    .await;
+    let mut body = ask("m");
+    body["stream"] = json!(true);
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        let (status, h, text) = gw.post_stream("/v1/chat/completions", &body).await;
+        assert_eq!(status, 200, "{text}");
+        assert!(!text.contains("usage"), "not asked for: {text}");
+        got.push(header(&h, "x-litellm-model-id").to_string());
+    }
+    assert_eq!(got, ["small", "small", "big", "big"]);
+}
