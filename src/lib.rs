@@ -6,10 +6,12 @@
 #![allow(clippy::result_large_err)]
 
 pub mod accounts;
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod cost;
+pub mod enforce;
 pub mod limits;
 pub mod metering;
 pub mod mock_server;

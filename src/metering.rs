@@ -59,6 +59,82 @@ pub fn stream(
     })
 }
 
+/// An answer passed through natively from Anthropic (`/v1/messages` to an
+/// `anthropic/` deployment), in Anthropic's shape: its usage is read from
+/// the `message_start` / `message_delta` events of a stream, or from the
+/// body (kept up to 1 MiB to read it). `done` is called once, at the end.
+pub fn anthropic_native(
+    prices: &PriceTable,
+    body: axum::body::Body,
+    d: &Deployment,
+    streaming: bool,
+    done: impl FnOnce(Metered) + Send + 'static,
+) -> axum::body::Body {
+    use futures_util::StreamExt;
+    const KEEP: usize = 1 << 20;
+    struct Tap {
+        streaming: bool,
+        events: cost::AnthropicStreamUsage,
+        whole: Vec<u8>,
+        price: Option<cost::Price>,
+        done: Option<Done>,
+        ended: bool,
+    }
+    impl Tap {
+        fn feed(&mut self, bytes: &[u8]) {
+            if self.streaming {
+                // The relay passes whole events only (`native::events`).
+                let mut start = 0;
+                while let Some(i) = bytes[start..].windows(2).position(|w| w == b"\n\n") {
+                    self.events.feed(&bytes[start..start + i]);
+                    start += i + 2;
+                }
+            } else if self.whole.len() + bytes.len() <= KEEP {
+                self.whole.extend_from_slice(bytes);
+            }
+        }
+    }
+    impl Drop for Tap {
+        fn drop(&mut self) {
+            if let Some(done) = self.done.take() {
+                let usage = if self.streaming {
+                    self.events.usage()
+                } else {
+                    cost::usage_in_anthropic_body(&self.whole)
+                }
+                .unwrap_or(Usage {
+                    estimated: true,
+                    ..Usage::default()
+                });
+                done(Metered {
+                    cost: self.price.as_ref().map(|p| cost::cost(p, &usage)),
+                    usage,
+                    cut_short: !self.ended,
+                });
+            }
+        }
+    }
+    let mut tap = Tap {
+        streaming,
+        events: cost::AnthropicStreamUsage::default(),
+        whole: Vec::new(),
+        price: price_of(prices, d),
+        done: Some(Box::new(done)),
+        ended: false,
+    };
+    let mut stream = body.into_data_stream();
+    let watched = futures_util::stream::poll_fn(move |cx| {
+        let polled = stream.poll_next_unpin(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(bytes))) => tap.feed(bytes),
+            Poll::Ready(None) => tap.ended = true,
+            _ => {}
+        }
+        polled
+    });
+    axum::body::Body::from_stream(watched)
+}
+
 /// The deployment's price; for a deployment of a wildcard group (its
 /// upstream model filled in when picked), the price of that model.
 fn price_of(prices: &PriceTable, d: &Deployment) -> Option<cost::Price> {

@@ -19,73 +19,122 @@ use crate::api::error::ApiError;
 use crate::api::wire::ApiRequest;
 use crate::api::{Gateway, body};
 use crate::config::Deployment;
+use crate::enforce::{self, Pass};
 use crate::metering;
 use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
 use crate::router::retry::{self, RequestRouting};
 use crate::router::state::InFlight;
 use crate::router::{Constraints, Plan, Policy};
-use crate::settlement::Settlement;
+use crate::settlement::{self, Settlement, Ticket};
+use crate::spend::CallType;
 use crate::transport;
 
 /// One client request on an OpenAI route, answered with exactly one response.
 pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let outcome = async {
-        let _principal = gw.auth.authenticate(&headers)?;
-        let bytes = body::read(body, &headers, gw.config.max_request_bytes).await?;
-        let mut request = ApiRequest::parse(op, &bytes)?;
-        retry::tags_from_header(&headers, &mut request.body);
-        let answer = execute(&gw, &request, None).await?;
-        Ok::<_, ApiError>((answer, request, bytes.len()))
-    };
-    let response = match outcome.await {
-        Ok((answer, request, size)) => {
-            let settlement = Settlement::new(&gw, &answer.meta.deployment);
-            let (body, streaming, cost) = metered(&gw, answer.payload, &request, size, settlement);
+    let call_id = new_call_id();
+    let mut ticket = Ticket::new(call_id.clone(), call_type(op));
+    let response = match admit_and_execute(&gw, op, &headers, body, &mut ticket).await {
+        Ok((answer, request, size, pass)) => {
+            let settlement = Settlement::new(&gw, &answer.meta, pass, ticket);
+            let (body, streaming, cost, limits) =
+                metered(&gw, answer.payload, &request, size, settlement);
             let mut response = respond(body, streaming, &answer.meta, started);
+            let h = response.headers_mut();
+            h.extend(limits);
             if let Some(cost) = cost.and_then(|c| HeaderValue::from_str(&format!("{c}")).ok()) {
-                response.headers_mut().insert(COST, cost);
+                h.insert(COST, cost);
             }
             response
         }
         Err(e) => e.into_response(),
     };
-    with_call_id(response)
+    set_call_id(response, &call_id)
 }
 
+/// Authenticates, reads and checks the request against the caller's rights
+/// and limits, then runs it. A failure after admission is recorded.
+async fn admit_and_execute(
+    gw: &Gateway,
+    op: Operation,
+    headers: &HeaderMap,
+    body: Body,
+    ticket: &mut Ticket,
+) -> Result<(Answer, ApiRequest, usize, Pass), ApiError> {
+    let principal = gw.auth.authenticate(headers)?;
+    let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
+    let mut request = ApiRequest::parse(op, &bytes)?;
+    retry::tags_from_header(headers, &mut request.body);
+    let mut pass = enforce::admit(
+        gw,
+        &principal,
+        route(op),
+        enforce::Asked::from(&mut request),
+        bytes.len(),
+    )?;
+    ticket.model.clone_from(&request.model);
+    match execute(gw, &request, pass.policy.take()).await {
+        Ok(answer) => Ok((answer, request, bytes.len(), pass)),
+        Err(e) => {
+            settlement::failed(gw, pass, ticket, &e);
+            Err(e)
+        }
+    }
+}
+
+fn route(op: Operation) -> &'static str {
+    match op {
+        Operation::Chat => "/v1/chat/completions",
+        Operation::Embeddings => "/v1/embeddings",
+        Operation::Rerank => "/v1/rerank",
+    }
+}
+
+fn call_type(op: Operation) -> CallType {
+    match op {
+        Operation::Chat => CallType::Chat,
+        Operation::Embeddings => CallType::Embeddings,
+        Operation::Rerank => CallType::Rerank,
+    }
+}
+
+/// Headers of the response (the caller's `x-ratelimit-*`).
+pub type Headers = Vec<(HeaderName, HeaderValue)>;
+
 /// The answer's body, metered: a whole body is metered and settled now
-/// (its cost returned for the header); a stream is watched as it passes and
-/// settled at its end.
+/// (its cost returned for the header, its rate-limit headers counting its
+/// real tokens); a stream is watched as it passes and settled at its end.
 pub fn metered(
     gw: &Gateway,
     payload: Payload,
     request: &ApiRequest,
     request_bytes: usize,
     settlement: Settlement,
-) -> (Body, bool, Option<f64>) {
+) -> (Body, bool, Option<f64>, Headers) {
     match payload {
         Payload::Json(bytes) => {
-            let cost = meter_body(gw, &bytes, request, settlement);
-            (Body::from(bytes), false, cost)
+            let (cost, limits) = meter_body(gw, &bytes, request, settlement);
+            (Body::from(bytes), false, cost, limits)
         }
         Payload::Events(events) => {
+            let limits = settlement.rate_headers();
             let events = meter_events(gw, events, request, request_bytes, settlement);
-            (Body::from_stream(events), true, None)
+            (Body::from_stream(events), true, None, limits)
         }
     }
 }
 
-/// Meters and settles a whole body; its cost, when the model has a price.
+/// Meters and settles a whole body: its cost, when the model has a price,
+/// and the caller's rate-limit headers after it.
 pub fn meter_body(
     gw: &Gateway,
     bytes: &[u8],
     request: &ApiRequest,
     settlement: Settlement,
-) -> Option<f64> {
+) -> (Option<f64>, Headers) {
     let m = metering::body(&gw.config.prices, settlement.deployment(), request, bytes);
-    settlement.settle(m);
-    m.cost
+    (m.cost, settlement.settle(m))
 }
 
 /// A stream that settles when it ends (or the client leaves it).
@@ -99,7 +148,7 @@ pub fn meter_events(
     let d = settlement.deployment().clone();
     let prices = &gw.config.prices;
     metering::stream(prices, events, &d, request, request_bytes, move |m| {
-        settlement.settle(m)
+        settlement.settle(m);
     })
 }
 
@@ -206,7 +255,8 @@ pub async fn fall_back(
     for target in targets
         .into_iter()
         .take(gw.router.settings.max_fallbacks)
-        .filter(|g| gw.router.has_group(g))
+        // A group the caller may not use at all is passed over.
+        .filter(|g| gw.router.has_group(g) && gw.router.admits_any(g, constraints))
     {
         tries.fallbacks += 1;
         let name = gw
@@ -485,13 +535,19 @@ pub fn respond(body: Body, streaming: bool, meta: &Meta, started: Instant) -> Re
 }
 
 /// Every response, success or error, carries a call id.
-pub fn with_call_id(mut response: Response) -> Response {
+pub fn with_call_id(response: Response) -> Response {
+    set_call_id(response, &new_call_id())
+}
+
+/// A request's id: its `x-litellm-call-id` and its spend record's.
+pub fn new_call_id() -> String {
     // A call id needs to be unique, not unguessable: no system call for it.
     let id = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
-    if let Ok(id) = HeaderValue::from_str(
-        id.hyphenated()
-            .encode_lower(&mut uuid::Uuid::encode_buffer()),
-    ) {
+    id.hyphenated().to_string()
+}
+
+pub fn set_call_id(mut response: Response, id: &str) -> Response {
+    if let Ok(id) = HeaderValue::from_str(id) {
         response.headers_mut().insert(CALL_ID, id);
     }
     response

@@ -13,6 +13,7 @@ use crate::config::Config;
 pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()> {
     let gateway = Arc::new(Gateway::open(config).await.map_err(std::io::Error::other)?);
     let app = api::routes(gateway.clone());
+    let resets = crate::enforce::spawn_reset_persister(gateway.clone());
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
@@ -24,6 +25,8 @@ pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()>
     .await;
     // Requests have finished: write every spend record they queued.
     gateway.spend.shutdown().await;
+    gateway.alerter.flush().await;
+    resets.abort();
     served
 }
 

@@ -1,32 +1,92 @@
 //! What happens once an answer's usage is known (at once for a body, at the
-//! end of a stream): its tokens count towards the deployment's `tpm`, and
-//! (with virtual keys) the budget reservation is settled at the real cost,
-//! the rate limits get the real tokens, and the spend record is queued.
+//! end of a stream): its tokens count towards the deployment's `tpm` and
+//! the caller's rate limits, the budget reservation is settled at the real
+//! cost (alerts for thresholds crossed), and the spend record is queued.
 //! Nothing here waits: counters in memory and a bounded queue.
 
 use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use axum::http::{HeaderName, HeaderValue};
+
+use crate::alerts::{AlertContext, Alerter};
 use crate::api::Gateway;
+use crate::api::error::ApiError;
 use crate::config::Deployment;
+use crate::enforce::{Enforcer, Pass};
 use crate::metering::Metered;
+use crate::pipeline::Meta;
 use crate::router::state::DeploymentState;
+use crate::spend::{CallType, SpendRecord, SpendStatus, SpendWriter};
 
-/// The books of one request, closed exactly once.
+/// The request, as its spend record will name it.
+pub struct Ticket {
+    pub request_id: String,
+    pub call_type: CallType,
+    pub model: String,
+    pub started_ms: i64,
+}
+
+impl Ticket {
+    pub fn new(request_id: String, call_type: CallType) -> Ticket {
+        Ticket {
+            request_id,
+            call_type,
+            model: String::new(),
+            started_ms: unix_millis(),
+        }
+    }
+
+    fn record(&self, pass: &Pass, group: &str, status: SpendStatus) -> SpendRecord {
+        let c = &pass.caller;
+        SpendRecord {
+            key_hash: c.key_hash.clone(),
+            key_alias: c.key_alias.clone(),
+            user_id: c.user_id.clone(),
+            team_id: c.team_id.clone(),
+            end_user: c.end_user.clone(),
+            tags: c.tags.clone(),
+            status,
+            ..SpendRecord::new(
+                self.request_id.clone(),
+                self.call_type,
+                group,
+                self.started_ms,
+                unix_millis(),
+            )
+        }
+    }
+}
+
+/// The books of one answered request, closed exactly once.
 pub struct Settlement {
     deployment: Arc<Deployment>,
+    group: String,
     /// The deployment's live state, when its tokens are counted (a `tpm`
     /// to keep, or usage-based routing).
     tokens_to: Option<Arc<DeploymentState>>,
+    pass: Pass,
+    ticket: Ticket,
+    /// When the answer's first byte was ready (its head, for a stream).
+    first_byte_ms: i64,
+    spend: SpendWriter,
+    alerter: Alerter,
+    enforcer: Arc<Enforcer>,
 }
 
 impl Settlement {
-    pub fn new(gw: &Gateway, deployment: &Arc<Deployment>) -> Settlement {
+    pub fn new(gw: &Gateway, meta: &Meta, pass: Pass, ticket: Ticket) -> Settlement {
+        let d = &meta.deployment;
         Settlement {
-            deployment: deployment.clone(),
-            tokens_to: gw
-                .router
-                .counts_tokens(deployment)
-                .then(|| gw.router.state(deployment)),
+            deployment: d.clone(),
+            group: meta.group.clone(),
+            tokens_to: gw.router.counts_tokens(d).then(|| gw.router.state(d)),
+            pass,
+            ticket,
+            first_byte_ms: unix_millis(),
+            spend: gw.spend.clone(),
+            alerter: gw.alerter.clone(),
+            enforcer: gw.enforcer.clone(),
         }
     }
 
@@ -34,10 +94,74 @@ impl Settlement {
         &self.deployment
     }
 
-    /// Closes the books with what the answer used.
-    pub fn settle(self, metered: Metered) {
-        if let Some(state) = self.tokens_to {
-            state.used_tokens(metered.usage.total_tokens(), std::time::Instant::now());
-        }
+    /// The caller's `x-ratelimit-*` headers as they stand.
+    pub fn rate_headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        self.pass.headers()
     }
+
+    /// Closes the books with what the answer used; the caller's rate-limit
+    /// headers after it.
+    pub fn settle(mut self, metered: Metered) -> Vec<(HeaderName, HeaderValue)> {
+        let usage = metered.usage;
+        if let Some(state) = &self.tokens_to {
+            state.used_tokens(usage.total_tokens(), Instant::now());
+        }
+        if let Some(admission) = self.pass.admission.as_mut() {
+            admission.record_tokens(usage.total_tokens());
+        }
+        let cost = metered.cost.unwrap_or(0.0);
+        if let Some(reservation) = self.pass.reservation.take() {
+            let alerts = reservation.settle(cost);
+            if !alerts.is_empty() && self.alerter.is_enabled() {
+                let end_user = self.pass.caller.end_user.as_deref();
+                let context = match &self.pass.key {
+                    Some(key) => AlertContext::for_key(key, end_user),
+                    None => AlertContext {
+                        end_user_id: end_user.map(str::to_string),
+                        ..AlertContext::default()
+                    },
+                };
+                self.alerter
+                    .send_settled(alerts, &context, &self.enforcer.budgets);
+            }
+        }
+        let d = &self.deployment;
+        let record = SpendRecord {
+            deployment_id: Some(d.id.clone()),
+            provider: Some(d.provider.prefix().to_string()),
+            api_base: Some(d.api_base.clone()),
+            model: Some(d.upstream_model.clone()),
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            cached_read_tokens: usage.cached_read_tokens,
+            cache_write_tokens: usage.cache_write_tokens,
+            total_tokens: usage.total_tokens(),
+            cost,
+            cost_estimated: usage.estimated,
+            ttft_ms: Some(self.first_byte_ms - self.ticket.started_ms),
+            http_status: 200,
+            ..self
+                .ticket
+                .record(&self.pass, &self.group, SpendStatus::Success)
+        };
+        self.spend.record(record);
+        self.pass.headers()
+    }
+}
+
+/// A request that was admitted but failed: its record, at no cost. The
+/// pass is dropped with it, releasing its reservation and rate slots.
+pub fn failed(gw: &Gateway, pass: Pass, ticket: &Ticket, e: &ApiError) {
+    let record = SpendRecord {
+        error_type: Some(e.error_type.clone()),
+        http_status: e.status.as_u16(),
+        ..ticket.record(&pass, &ticket.model, SpendStatus::Failure)
+    };
+    gw.spend.record(record);
+}
+
+fn unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

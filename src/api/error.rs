@@ -1,7 +1,7 @@
 //! Errors as clients of OpenAI's API expect them:
 //! `{"error": {"message", "type", "param", "code"}}` with a fitting status.
 
-use axum::http::{HeaderValue, StatusCode, header::RETRY_AFTER};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header::RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -17,6 +17,8 @@ pub struct ApiError {
     pub retry_after: Option<HeaderValue>,
     /// Retries and fallbacks attempted before this error, when routed.
     pub retries: Option<(u32, u32)>,
+    /// More headers for the response (the `x-ratelimit-*` of a refusal).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -29,6 +31,7 @@ impl ApiError {
             code: None,
             retry_after: None,
             retries: None,
+            headers: Vec::new(),
         }
     }
 
@@ -49,6 +52,11 @@ impl ApiError {
             code: Some("invalid_api_key".into()),
             ..ApiError::new(StatusCode::UNAUTHORIZED, "authentication_error", message)
         }
+    }
+
+    pub fn with_param(mut self, param: &str) -> Self {
+        self.param = Some(param.to_string());
+        self
     }
 
     pub fn with_code(mut self, code: &str) -> Self {
@@ -72,6 +80,7 @@ impl From<ProviderError> for ApiError {
             code: e.code,
             retry_after: e.retry_after,
             retries: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -79,6 +88,7 @@ impl From<ProviderError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body())).into_response();
+        response.headers_mut().extend(self.headers);
         if let Some(v) = self.retry_after {
             response.headers_mut().insert(RETRY_AFTER, v);
         }

@@ -21,8 +21,10 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::accounts::Accounts;
+use crate::alerts::Alerter;
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::enforce::Enforcer;
 use crate::pipeline;
 use crate::providers::Operation;
 use crate::router::Router;
@@ -41,6 +43,10 @@ pub struct Gateway {
     pub accounts: Arc<Accounts>,
     /// Spend-log rows go here, never straight to the database.
     pub spend: SpendWriter,
+    /// Rate limits and budgets, counted in memory.
+    pub enforcer: Arc<Enforcer>,
+    /// Budget alerts to the configured webhooks, sent in the background.
+    pub alerter: Alerter,
     pub started_at: SystemTime,
 }
 
@@ -58,6 +64,7 @@ impl Gateway {
                 ..WriterOptions::default()
             },
         );
+        let transport = Transport::new();
         Ok(Gateway {
             store,
             spend,
@@ -66,8 +73,10 @@ impl Gateway {
                 accounts.clone(),
             ),
             accounts,
+            enforcer: Arc::new(Enforcer::new(config.alerts.budget_alert_threshold)),
+            alerter: Alerter::new(&config.alerts, transport.client().clone()),
+            transport,
             router: Router::new(&config.deployments, &config.router),
-            transport: Transport::new(),
             started_at: SystemTime::now(),
             config,
         })

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::alert_settings::alert_settings;
 use super::diag::{ConfigErrors, Findings};
 use super::env::Env;
 use super::group_refs;
@@ -105,6 +106,7 @@ pub fn build(
     };
 
     let storage = storage_settings(general, &env, &mut f);
+    let alerts = alert_settings(general, &env, &mut f);
     let prices = Arc::new(price_table(litellm, file, &env, &mut f));
 
     let mut deployments = Vec::new();
@@ -158,6 +160,7 @@ pub fn build(
             max_request_bytes,
             router: router_settings,
             storage,
+            alerts,
             prices,
         },
         warnings: f.warnings,

@@ -127,6 +127,11 @@ pub const GENERAL_SETTINGS: &[&str] = &[
     "database_url",
     "proxy_batch_write_at",
     "accounts_refresh_interval",
+    "alerting",
+    "alert_types",
+    "slack_webhook_url",
+    "webhook_url",
+    "budget_alert_threshold",
 ];
 pub const ROUTER_SETTINGS: &[&str] = &[
     "routing_strategy",

@@ -2,6 +2,7 @@
 //! start-up into typed structs. Errors name file, line and key, and are all
 //! reported together; keys accepted but not acted on yet become warnings.
 
+mod alert_settings;
 mod build;
 mod describe;
 pub mod diag;
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+pub use alert_settings::AlertSettings;
 pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
 pub use router_settings::{RouterSettings, Strategy};
@@ -43,6 +45,8 @@ pub struct Config {
     pub max_request_bytes: usize,
     pub router: RouterSettings,
     pub storage: StorageSettings,
+    /// Budget alert destinations and the threshold fraction.
+    pub alerts: AlertSettings,
     /// The bundled prices with `litellm_settings.price_file` laid over them.
     pub prices: Arc<crate::cost::PriceTable>,
 }

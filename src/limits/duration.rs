@@ -102,6 +102,23 @@ impl Period {
         }
     }
 
+    /// The start of the period that ends at `reset` (a stored
+    /// `budget_reset_at`): the inverse of `next_reset`.
+    pub fn previous_start(&self, reset: u64) -> u64 {
+        const DAY: u64 = 86_400;
+        match *self {
+            Period::Seconds(s) => reset.saturating_sub(s),
+            Period::Months(n) => {
+                // Months are 28 to 31 days: try each day in that span.
+                let n64 = u64::from(n);
+                (28 * n64..=31 * n64)
+                    .map(|days| reset.saturating_sub(days * DAY))
+                    .find(|start| civil::add_months(*start, n) == reset)
+                    .unwrap_or(reset.saturating_sub(30 * n64 * DAY))
+            }
+        }
+    }
+
     /// The start of the period containing `now`, stepping whole periods
     /// forward from `boundary` (a reset time at or before `now`), so that
     /// periods stay on their cadence however long a budget sat unused.
@@ -126,6 +143,17 @@ impl Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn previous_start_inverts_next_reset() {
+        for period in ["30s", "2h", "7d", "1mo", "3mo"] {
+            let p = Period::parse(period).unwrap();
+            // 2026-01-31 10:00 UTC and 2026-11-21 00:00 UTC.
+            for start in [1_769_853_600, 1_795_219_200] {
+                assert_eq!(p.previous_start(p.next_reset(start)), start, "{period}");
+            }
+        }
+    }
 
     #[test]
     fn parses_litellm_forms() {

@@ -155,10 +155,12 @@ impl Serialize for Merged<'_> {
         if let Some(options) = self.stream_options {
             map.serialize_entry("stream_options", options)?;
         }
+        // Sent above instead of the body's or the defaults' own.
+        let replaced = |k: &str| k == "stream_options" && self.stream_options.is_some();
         for (k, v) in self.body {
             // `drop_params` and the routing fields are the gateway's, not
             // the upstream's.
-            if !matches!(
+            let gateways = matches!(
                 k.as_str(),
                 "model"
                     | "drop_params"
@@ -166,15 +168,13 @@ impl Serialize for Merged<'_> {
                     | "disable_fallbacks"
                     | "num_retries"
                     | "tags"
-            ) && !(k == "stream_options" && self.stream_options.is_some())
-            {
+            );
+            if !gateways && !replaced(k) {
                 map.serialize_entry(k, v)?;
             }
         }
         for (k, v) in self.defaults {
-            if !self.body.contains_key(k)
-                && !(k == "stream_options" && self.stream_options.is_some())
-            {
+            if !self.body.contains_key(k) && !replaced(k) {
                 map.serialize_entry(k, v)?;
             }
         }

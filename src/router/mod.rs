@@ -83,6 +83,23 @@ impl Router {
         self.groups.values().flatten()
     }
 
+    /// Whether the caller's policy admits any deployment of the group
+    /// `model` routes to (whatever their health).
+    pub fn admits_any(&self, model: &str, constraints: &Constraints) -> bool {
+        let ds = self.group_deployments(model);
+        match &constraints.policy {
+            Some(policy) => ds.iter().any(|d| policy.admits(d)),
+            None => !ds.is_empty(),
+        }
+    }
+
+    /// The deployments of the group `model` routes to (none if unknown).
+    pub fn group_deployments(&self, model: &str) -> &[Arc<Deployment>] {
+        self.resolve(model)
+            .and_then(|(g, _)| self.groups.get(g))
+            .map_or(&[], Vec::as_slice)
+    }
+
     pub fn state(&self, d: &Deployment) -> Arc<DeploymentState> {
         self.states.get(d.index).cloned().unwrap_or_default()
     }

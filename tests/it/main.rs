@@ -2,6 +2,7 @@
 
 mod support;
 
+mod alerts;
 mod anthropic;
 mod bad_input;
 mod bedrock;
@@ -11,6 +12,7 @@ mod cohere;
 mod config_check;
 mod cost;
 mod embeddings;
+mod enforcement;
 mod gemini;
 mod management;
 mod messages;
@@ -18,6 +20,7 @@ mod ollama;
 mod params;
 mod routing;
 mod sdk;
+mod shutdown;
 mod spend;
 mod storage;
 mod streaming;

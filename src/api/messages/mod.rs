@@ -31,18 +31,23 @@ use super::Gateway;
 use super::body;
 use super::error::ApiError;
 use super::wire::ApiRequest;
+use crate::enforce::{self, Pass};
+use crate::metering;
 use crate::pipeline::{self, Meta, Payload};
 use crate::providers::{Operation, ProviderKind};
 use crate::router::{Constraints, Plan, retry};
-use crate::settlement::Settlement;
+use crate::settlement::{self, Settlement, Ticket};
+use crate::spend::CallType;
 
 pub async fn create(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let response = match create_message(&gw, &headers, body, started).await {
+    let call_id = pipeline::new_call_id();
+    let ticket = Ticket::new(call_id.clone(), CallType::Messages);
+    let response = match create_message(&gw, &headers, body, started, ticket).await {
         Ok(response) => response,
         Err(e) => error_response(e),
     };
-    pipeline::with_call_id(response)
+    pipeline::set_call_id(response, &call_id)
 }
 
 pub async fn count_tokens(
@@ -63,48 +68,83 @@ async fn create_message(
     headers: &HeaderMap,
     body: Body,
     started: Instant,
+    mut ticket: Ticket,
 ) -> Result<Response, ApiError> {
-    let (request, plan, constraints, size) = accept(gw, headers, body, true).await?;
+    let Accepted {
+        request,
+        plan,
+        constraints,
+        size,
+        pass,
+    } = accept(gw, headers, body, true).await?;
+    ticket.model = plan.group.clone();
     let streaming = request.get("stream").and_then(Value::as_bool) == Some(true);
-    let (answer, chat) = if is_native(&plan) {
+    let outcome = if is_native(&plan) {
         let group = plan.group.clone();
         let endpoint = native::Endpoint::Messages;
         let outcome = native::forward(gw, headers, plan, &request, endpoint, &constraints, started);
-        match outcome.await? {
-            native::Outcome::Answered(response) => return Ok(response),
+        match outcome.await {
+            Ok(native::Outcome::Answered(response, meta)) => {
+                let limits = pass.headers();
+                let settlement = Settlement::new(gw, &meta, pass, ticket);
+                let (mut parts, body) = response.into_parts();
+                let prices = &gw.config.prices;
+                let d = meta.deployment.clone();
+                let body = metering::anthropic_native(prices, body, &d, streaming, move |m| {
+                    settlement.settle(m);
+                });
+                parts.headers.extend(limits);
+                return Ok(Response::from_parts(parts, body));
+            }
             // The group failed: its fallbacks (any provider) answer in the
             // OpenAI schema and are translated back like any other.
-            native::Outcome::Failed {
+            Ok(native::Outcome::Failed {
                 failure,
                 retries,
                 response,
-            } => {
-                let chat = as_chat(&request)?;
-                if !pipeline::has_fallbacks(gw, &group, failure.1, &chat) {
+            }) => match as_chat(&request) {
+                Ok(chat) if pipeline::has_fallbacks(gw, &group, failure.1, &chat) => {
+                    let tries = pipeline::Tries {
+                        retries,
+                        fallbacks: 0,
+                    };
+                    let answer =
+                        pipeline::fall_back(gw, &group, failure, &chat, &constraints, tries);
+                    answer.await.map(|a| (a, chat))
+                }
+                Ok(_) | Err(_) => {
+                    settlement::failed(gw, pass, &ticket, &failure.0);
                     return match response {
                         Some(response) => Ok(response),
                         None => Err(failure.0),
                     };
                 }
-                let tries = pipeline::Tries {
-                    retries,
-                    fallbacks: 0,
-                };
-                let answer = pipeline::fall_back(gw, &group, failure, &chat, &constraints, tries);
-                (answer.await?, chat)
-            }
+            },
+            Err(e) => Err(e),
         }
     } else {
-        let chat = as_chat(&request)?;
-        let model = chat.model.clone();
-        let answer = pipeline::execute_plan(gw, plan, &model, &chat, &constraints);
-        (answer.await?, chat)
+        match as_chat(&request) {
+            Ok(chat) => {
+                let model = chat.model.clone();
+                let answer = pipeline::execute_plan(gw, plan, &model, &chat, &constraints);
+                answer.await.map(|a| (a, chat))
+            }
+            Err(e) => Err(e),
+        }
     };
-    let settlement = Settlement::new(gw, &answer.meta.deployment);
+    let (answer, chat) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            settlement::failed(gw, pass, &ticket, &e);
+            return Err(e);
+        }
+    };
+    let limits = pass.headers();
+    let settlement = Settlement::new(gw, &answer.meta, pass, ticket);
     let context = response::Context::new(&request);
-    Ok(match answer.payload {
+    let mut out = match answer.payload {
         Payload::Json(bytes) => {
-            pipeline::meter_body(gw, &bytes, &chat, settlement);
+            let _ = pipeline::meter_body(gw, &bytes, &chat, settlement);
             let message = response::to_anthropic(&bytes, &context)?;
             pipeline::respond(Body::from(message), false, &answer.meta, started)
         }
@@ -122,7 +162,9 @@ async fn create_message(
                 "The upstream streamed an answer that was asked for whole.",
             ));
         }
-    })
+    };
+    out.headers_mut().extend(limits);
+    Ok(out)
 }
 
 async fn count(
@@ -131,12 +173,17 @@ async fn count(
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let (request, plan, constraints, _) = accept(gw, headers, body, false).await?;
+    let Accepted {
+        request,
+        plan,
+        constraints,
+        ..
+    } = accept(gw, headers, body, false).await?;
     if is_native(&plan) {
         let endpoint = native::Endpoint::CountTokens;
         let outcome = native::forward(gw, headers, plan, &request, endpoint, &constraints, started);
         return match outcome.await? {
-            native::Outcome::Answered(response) => Ok(response),
+            native::Outcome::Answered(response, _) => Ok(response),
             native::Outcome::Failed {
                 response: Some(response),
                 ..
@@ -171,31 +218,66 @@ fn as_chat(request: &Map<String, Value>) -> Result<ApiRequest, ApiError> {
     ApiRequest::parse(Operation::Chat, &bytes)
 }
 
-/// Authenticates, reads and validates the body, and plans the model under
-/// the request's constraints (its tags, its prompt's size).
+/// A request read, checked against its caller's rights and limits, and
+/// planned.
+struct Accepted {
+    request: Map<String, Value>,
+    plan: Plan,
+    constraints: Constraints,
+    /// The body's size in bytes.
+    size: usize,
+    pass: Pass,
+}
+
+/// Authenticates, reads and validates the body, admits it (the caller's
+/// models, rate limits and budget) and plans the model under the request's
+/// constraints (the caller's models, its tags, its prompt's size).
 async fn accept(
     gw: &Gateway,
     headers: &HeaderMap,
     body: Body,
     needs_max_tokens: bool,
-) -> Result<(Map<String, Value>, Plan, Constraints, usize), ApiError> {
-    let _principal = gw.auth.authenticate(headers)?;
+) -> Result<Accepted, ApiError> {
+    let principal = gw.auth.authenticate(headers)?;
     let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
-    let request = parse(&bytes)?;
+    let mut request = parse(&bytes)?;
     validate(&request, needs_max_tokens)?;
-    let model = request.get("model").and_then(Value::as_str).unwrap_or("");
-    let constraints = pipeline::constraints_for(gw, model, &request, needs_max_tokens, None);
-    let plan = match gw.router.plan_for(model, &constraints) {
+    let mut model = request
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let route = if needs_max_tokens {
+        "/v1/messages"
+    } else {
+        "/v1/messages/count_tokens"
+    };
+    let asked = enforce::Asked {
+        model: &mut model,
+        body: &request,
+    };
+    let mut pass = enforce::admit(gw, &principal, route, asked, bytes.len())?;
+    // A key's alias may have renamed the model.
+    request.insert("model".into(), Value::String(model.clone()));
+    let policy = pass.policy.take();
+    let constraints = pipeline::constraints_for(gw, &model, &request, needs_max_tokens, policy);
+    let plan = match gw.router.plan_for(&model, &constraints) {
         Ok(plan) => plan,
         // Cooling down, at capacity or too small for the prompt: an empty
         // plan, so the translated path tries again and then falls back.
-        Err(refusal) if retry::falls_back(refusal.class) && gw.router.has_group(model) => Plan {
-            group: gw.router.group_name(model).unwrap_or_default(),
+        Err(refusal) if retry::falls_back(refusal.class) && gw.router.has_group(&model) => Plan {
+            group: gw.router.group_name(&model).unwrap_or_default(),
             attempts: Vec::new(),
         },
         Err(refusal) => return Err(refusal.error),
     };
-    Ok((request, plan, constraints, bytes.len()))
+    Ok(Accepted {
+        request,
+        plan,
+        constraints,
+        size: bytes.len(),
+        pass,
+    })
 }
 
 fn is_native(plan: &Plan) -> bool {

@@ -57,7 +57,8 @@ impl Endpoint {
 /// upstream error no fallback is configured for), or a failure of the
 /// whole group that its fallback groups may still answer.
 pub enum Outcome {
-    Answered(Response),
+    /// The response, and where it came from.
+    Answered(Response, Meta),
     Failed {
         failure: GroupFailure,
         retries: u32,
@@ -124,7 +125,7 @@ pub async fn forward(
                 };
                 let mut out = pipeline::respond(body, streaming, &meta, started);
                 out.headers_mut().extend(passed);
-                return Ok(Outcome::Answered(out));
+                return Ok(Outcome::Answered(out, meta));
             }
             Ok(Ok(response)) => {
                 let status = response.status;
