@@ -60,6 +60,7 @@ if it is missing.
 import argparse
 import ctypes
 import datetime
+import json
 import math
 import os
 import platform
@@ -80,6 +81,9 @@ LUA = os.path.join(BENCH, "post.lua")
 CONFIG = os.path.join(BENCH, "gateway.yaml")
 RESULTS = os.path.join(BENCH, "RESULTS.md")
 MASTER_KEY = "sk-bench"
+# The key the "via" requests carry: the master key, or (--virtual-key) a
+# virtual key with a budget and limits, generated at start-up.
+VIA_KEY = [MASTER_KEY]
 HOST = "127.0.0.1"
 CHAT_PATH = "/v1/chat/completions"
 BEGIN = "<!-- BEGIN GENERATED: python3 bench/run.py --write -->"
@@ -278,6 +282,28 @@ def chat_request(port, body, token):
     ).encode() + body
 
 
+def generate_virtual_key(port):
+    """A key with every limit set (high enough never to refuse): the budget
+    is reserved and settled, the rate limits counted, on every request."""
+    body = json.dumps({
+        "key_alias": "bench", "max_budget": 1e9, "budget_duration": "30d",
+        "rpm_limit": 10**9, "tpm_limit": 10**12, "max_parallel_requests": 100000,
+    }).encode()
+    req = (
+        f"POST /key/generate HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        f"Authorization: Bearer {MASTER_KEY}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    c = HttpConn(port)
+    try:
+        status, _, answer = c.request(req, marker=None)
+    finally:
+        c.close()
+    if status != 200:
+        raise BenchError(f"/key/generate answered {status}: {answer[:300]!r}")
+    return json.loads(answer)["key"]
+
+
 class HttpConn:
     def __init__(self, port):
         self.sock = socket.create_connection((HOST, port), timeout=10)
@@ -368,7 +394,7 @@ def measure_ttfb(direct_port, gw_port, n, warmup):
     own keep-alive connection.  Returns {'direct': [ms], 'via': [ms]}."""
     conns = {
         "direct": (HttpConn(direct_port), chat_request(direct_port, STREAM_BODY, None)),
-        "via": (HttpConn(gw_port), chat_request(gw_port, STREAM_BODY, MASTER_KEY)),
+        "via": (HttpConn(gw_port), chat_request(gw_port, STREAM_BODY, VIA_KEY[0])),
     }
     out = {"direct": [], "via": []}
     try:
@@ -520,7 +546,7 @@ class Bench:
             "-s", LUA,
         ]
         if target == "via":
-            cmd += ["-H", f"Authorization: Bearer {MASTER_KEY}"]
+            cmd += ["-H", f"Authorization: Bearer {VIA_KEY[0]}"]
         cmd.append(f"http://{HOST}:{port}{CHAT_PATH}")
         p = spawn(cmd, pipe=True)
         try:
@@ -826,6 +852,9 @@ def parse_args():
     ap.add_argument("--config", default=CONFIG,
                     help="gateway config (default bench/gateway.yaml; bench/gateway-two.yaml has a "
                          "two-deployment group, to measure what selection costs)")
+    ap.add_argument("--virtual-key", action="store_true",
+                    help="send the via requests with a virtual key that has a budget and limits "
+                         "(generated at start-up) instead of the master key")
     ap.add_argument("--mock-port", type=int, default=9100)
     ap.add_argument("--gateway-port", type=int, default=4000)
     ap.add_argument("--gateway-cpu", type=int, default=0)
@@ -936,7 +965,10 @@ def run(args):
     log(f"gateway up on :{args.gateway_port} (pid {gw.pid}, CPU affinity {sorted(os.sched_getaffinity(gw.pid))})")
 
     # sanity: both paths answer the bench requests with 200 and a completion
-    for port, token, name in ((args.mock_port, None, "direct"), (args.gateway_port, MASTER_KEY, "via")):
+    if args.virtual_key:
+        VIA_KEY[0] = generate_virtual_key(args.gateway_port)
+        log("via requests carry a virtual key with a budget, rpm/tpm and parallel limits")
+    for port, token, name in ((args.mock_port, None, "direct"), (args.gateway_port, VIA_KEY[0], "via")):
         c = HttpConn(port)
         try:
             status, _, body = c.request(chat_request(port, CHAT_BODY, token), marker=None)

@@ -65,6 +65,8 @@ impl Gateway {
             },
         );
         let transport = Transport::new();
+        let enforcer = Arc::new(Enforcer::new(config.alerts.budget_alert_threshold));
+        crate::enforce::seed_tag_budgets(&store, &enforcer, &config.tag_budgets).await?;
         Ok(Gateway {
             store,
             spend,
@@ -73,7 +75,7 @@ impl Gateway {
                 accounts.clone(),
             ),
             accounts,
-            enforcer: Arc::new(Enforcer::new(config.alerts.budget_alert_threshold)),
+            enforcer,
             alerter: Alerter::new(&config.alerts, transport.client().clone()),
             transport,
             router: Router::new(&config.deployments, &config.router),

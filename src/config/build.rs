@@ -107,6 +107,7 @@ pub fn build(
 
     let storage = storage_settings(general, &env, &mut f);
     let alerts = alert_settings(general, &env, &mut f);
+    let tag_budgets = super::tag_budgets::tag_budgets(router, &mut f);
     let prices = Arc::new(price_table(litellm, file, &env, &mut f));
 
     let mut deployments = Vec::new();
@@ -161,6 +162,7 @@ pub fn build(
             router: router_settings,
             storage,
             alerts,
+            tag_budgets,
             prices,
         },
         warnings: f.warnings,

@@ -151,6 +151,7 @@ pub const ROUTER_SETTINGS: &[&str] = &[
     "model_group_alias",
     "enable_tag_filtering",
     "enable_pre_call_checks",
+    "tag_budget_config",
     "retry_policy",
     "allowed_fails_policy",
 ];

@@ -12,6 +12,7 @@ mod keys;
 mod provider_settings;
 mod router_settings;
 mod storage_settings;
+mod tag_budgets;
 mod values;
 pub mod yaml;
 
@@ -27,6 +28,7 @@ pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
 pub use router_settings::{RouterSettings, Strategy};
 pub use storage_settings::StorageSettings;
+pub use tag_budgets::TagBudget;
 
 use crate::providers::ProviderKind;
 use crate::providers::google_auth::GoogleCredentials;
@@ -47,6 +49,8 @@ pub struct Config {
     pub storage: StorageSettings,
     /// Budget alert destinations and the threshold fraction.
     pub alerts: AlertSettings,
+    /// `router_settings.tag_budget_config`.
+    pub tag_budgets: Vec<TagBudget>,
     /// The bundled prices with `litellm_settings.price_file` laid over them.
     pub prices: Arc<crate::cost::PriceTable>,
 }

@@ -12,6 +12,7 @@
 mod access;
 mod resets;
 mod scopes;
+mod tag_seed;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ use crate::router::Policy;
 pub use access::ModelAccess;
 pub use resets::spawn_reset_persister;
 use scopes::EndUser;
+pub use tag_seed::seed_tag_budgets;
 
 /// Output tokens assumed for the worst case when neither the request
 /// (`max_tokens`) nor the price table says how many may come.
@@ -142,7 +144,13 @@ pub fn admit(
             .map_err(rate_limited)?;
         pass.admission = Some(admission);
     }
-    let budgets = scopes::budget_scopes(key.map(|k| &**k), end_user.as_ref(), model);
+    let budgets = scopes::budget_scopes(
+        key.map(|k| &**k),
+        end_user.as_ref(),
+        model,
+        &pass.caller.tags,
+        &gw.config.tag_budgets,
+    );
     if !budgets.is_empty() {
         for b in &budgets {
             if gw.enforcer.budgets.usage(&b.scope).is_none() {
@@ -196,7 +204,13 @@ fn caller(
     end_user: Option<&EndUser>,
     body: &Map<String, Value>,
 ) -> Caller {
-    let tags = crate::router::retry::RequestRouting::from_body(body).tags;
+    // The request's tags, and those of its key (LiteLLM's key tags).
+    let mut tags = crate::router::retry::RequestRouting::from_body(body).tags;
+    for t in key.iter().flat_map(|e| &e.key.tags) {
+        if !tags.contains(t) {
+            tags.push(t.clone());
+        }
+    }
     let end_user = end_user
         .map(|e| e.row.end_user_id.clone())
         .or_else(|| body.get("user").and_then(Value::as_str).map(str::to_string));

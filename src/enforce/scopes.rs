@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::accounts::KeyEntry;
+use crate::config::TagBudget;
 use crate::limits::{BudgetLimit, BudgetScope, Limits, Period, ScopeId};
 use crate::store::accounts::budgets::BudgetRow;
 use crate::store::accounts::end_users::EndUserRow;
@@ -110,11 +111,15 @@ pub fn rate_scopes(
     out
 }
 
-/// Budget scopes with a `max_budget` or `soft_budget`.
+/// Budget scopes with a `max_budget` or `soft_budget`: the key's, its
+/// user's and team's, the end user's, the model's through the key, and
+/// each of the request's tags that has a budget.
 pub fn budget_scopes(
     key: Option<&KeyEntry>,
     end_user: Option<&EndUser>,
     model: &str,
+    tags: &[String],
+    tag_budgets: &[TagBudget],
 ) -> Vec<Budgeted> {
     let mut out = Vec::new();
     let mut push = |scope, max_budget, soft_budget, duration: &Option<String>, spend, reset_at| {
@@ -185,6 +190,19 @@ pub fn budget_scopes(
             eu.row.spend,
             b.and_then(|b| b.budget_reset_at),
         );
+    }
+    for budget in tag_budgets.iter().filter(|b| tags.contains(&b.tag)) {
+        out.push(Budgeted {
+            scope: BudgetScope::Tag(id(&budget.tag)),
+            limit: BudgetLimit {
+                max_budget: Some(budget.max_budget),
+                soft_budget: None,
+                period: budget.period,
+            },
+            // Seeded from the spend logs at start-up (`seed_tag_budgets`).
+            stored_spend: 0.0,
+            reset_at: None,
+        });
     }
     out.retain(|b| b.limit.max_budget.is_some() || b.limit.soft_budget.is_some());
     out

@@ -38,7 +38,7 @@ pub const COST: f64 = 0.0001;
 pub const P_COST: f64 = 4.0 * 0.000001 + 10.0 * 0.000002;
 
 /// The model groups every test here may use.
-fn models() -> String {
+pub fn models() -> String {
     let priced = |name: &str, extra: &str| {
         format!(
             "  - model_name: {name}\n    litellm_params:\n      model: mock/{name}\n\

@@ -153,3 +153,40 @@ async fn a_soft_budget_never_refuses() {
         }
     }
 }
+
+/// `router_settings.tag_budget_config`: requests tagged `project-x` share
+/// its budget whatever key sends them; untagged requests are not held to
+/// it; and a restarted gateway remembers what the tag spent (seeded from
+/// the spend logs).
+#[tokio::test]
+async fn a_tag_budget_holds_across_keys_and_restarts() {
+    for kind in BOTH {
+        let db = TestDb::fresh(kind).await;
+        let tag_budget = format!(
+            "router_settings:\n  tag_budget_config:\n    project-x: {{budget_limit: {BUDGET}, time_period: 1d}}\n"
+        );
+        let gw = super::start_with(&db, &super::models(), &tag_budget).await;
+        let (a, b) = (new_key(&gw, json!({})).await, new_key(&gw, json!({})).await);
+        let tagged = |model: &str| {
+            let mut body = super::chat_body(model);
+            body["tags"] = json!(["project-x"]);
+            body
+        };
+        ok(super::post(&gw, &a, "/v1/chat/completions", &tagged("m")).await);
+        ok(super::post(&gw, &b, "/v1/chat/completions", &tagged("m")).await);
+        let refused = super::post(&gw, &a, "/v1/chat/completions", &tagged("m")).await;
+        assert_over_budget(&refused);
+        assert!(
+            refused.body.to_string().contains("project-x"),
+            "{}",
+            refused.body
+        );
+        ok(chat(&gw, &a, "m").await);
+        // After the flush, a new gateway on the same database still refuses.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        drop(gw);
+        let gw = super::start_with(&db, &super::models(), &tag_budget).await;
+        assert_over_budget(&super::post(&gw, &b, "/v1/chat/completions", &tagged("m")).await);
+        ok(chat(&gw, &b, "m").await);
+    }
+}
