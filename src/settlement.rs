@@ -69,7 +69,8 @@ pub struct Settlement {
     ticket: Ticket,
     /// When the answer's first byte was ready (its head, for a stream).
     first_byte_ms: i64,
-    spend: SpendWriter,
+    /// `None` with `disable_spend_logs`.
+    spend: Option<SpendWriter>,
     alerter: Alerter,
     enforcer: Arc<Enforcer>,
 }
@@ -84,7 +85,7 @@ impl Settlement {
             pass,
             ticket,
             first_byte_ms: unix_millis(),
-            spend: gw.spend.clone(),
+            spend: (!gw.config.storage.disable_spend_logs).then(|| gw.spend.clone()),
             alerter: gw.alerter.clone(),
             enforcer: gw.enforcer.clone(),
         }
@@ -144,7 +145,9 @@ impl Settlement {
                 .ticket
                 .record(&self.pass, &self.group, SpendStatus::Success)
         };
-        self.spend.record(record);
+        if let Some(spend) = &self.spend {
+            spend.record(record);
+        }
         self.pass.headers()
     }
 }
@@ -152,6 +155,9 @@ impl Settlement {
 /// A request that was admitted but failed: its record, at no cost. The
 /// pass is dropped with it, releasing its reservation and rate slots.
 pub fn failed(gw: &Gateway, pass: Pass, ticket: &Ticket, e: &ApiError) {
+    if gw.config.storage.disable_spend_logs {
+        return;
+    }
     let record = SpendRecord {
         error_type: Some(e.error_type.clone()),
         http_status: e.status.as_u16(),

@@ -126,6 +126,7 @@ pub const GENERAL_SETTINGS: &[&str] = &[
     "max_request_size_mb",
     "database_url",
     "proxy_batch_write_at",
+    "disable_spend_logs",
     "accounts_refresh_interval",
     "alerting",
     "alert_types",

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::diag::Findings;
 use super::env::Env;
-use super::values::{resolved_string, seconds_at};
+use super::values::{flag, resolved_string, seconds_at};
 use super::yaml::Node;
 
 /// LiteLLM writes spend every 10 s by default; so do we.
@@ -21,6 +21,9 @@ pub struct StorageSettings {
     /// How often the in-memory accounts pick up other instances' changes
     /// (`general_settings.accounts_refresh_interval`, seconds).
     pub accounts_refresh_interval: Duration,
+    /// `general_settings.disable_spend_logs`: nothing about spend is
+    /// written (no log rows, no stored totals); budgets hold in memory only.
+    pub disable_spend_logs: bool,
 }
 
 pub(super) fn storage_settings(
@@ -44,5 +47,9 @@ pub(super) fn storage_settings(
             f,
         )
         .unwrap_or(crate::accounts::DEFAULT_REFRESH_INTERVAL),
+        disable_spend_logs: general
+            .and_then(|g| g.get("disable_spend_logs"))
+            .and_then(|n| flag(n, "general_settings.disable_spend_logs", f))
+            .unwrap_or(false),
     }
 }

@@ -6,22 +6,22 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Any, Transaction};
+use sqlx::{Acquire, Any, Row, Transaction};
 
 use super::record::SpendRecord;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
-const INSERT_LOG: &str = "INSERT INTO sy_spend_logs (
-    request_id, call_type, key_hash, key_alias, user_id, team_id, end_user, tags,
+/// The columns of a log row, in the order they are bound.
+const LOG_COLUMNS: &str = "request_id, call_type, key_hash, key_alias, user_id, team_id, end_user, tags,
     model_group, deployment_id, provider, api_base, model,
     prompt_tokens, completion_tokens, cached_read_tokens, cache_write_tokens, total_tokens,
-    cost, cost_estimated, start_time, end_time, ttft_ms, status, error_type, http_status, cache_hit
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-          $19, $20, $21, $22, $23, $24, $25, $26, $27)
-ON CONFLICT (request_id) DO NOTHING";
+    cost, cost_estimated, start_time, end_time, ttft_ms, status, error_type, http_status, cache_hit";
+const LOG_BINDS: usize = 27;
 
-const INSERT_TAG: &str =
-    "INSERT INTO sy_spend_log_tags (request_id, tag, start_time, cost) VALUES ($1, $2, $3, $4)";
+/// Rows per INSERT statement: one statement (parsed and planned once) for
+/// many rows is what keeps the writer's share of a busy core small; 100
+/// rows of 27 values stay far below both databases' limits on parameters.
+const ROWS_PER_STATEMENT: usize = 100;
 
 /// The running totals, one statement per table (the names are fixed here,
 /// never built from input).
@@ -34,66 +34,159 @@ const ADD_TO_END_USER: &str = "UPDATE sy_end_users SET spend = spend + $1 WHERE 
 /// rows were new: a request id already logged (a record handed in twice)
 /// is skipped, and its cost is not added to the totals a second time.
 pub async fn write(store: &Store, records: &[SpendRecord]) -> Result<usize, sqlx::Error> {
+    // A record handed in twice within the batch is written once.
+    let mut seen = std::collections::HashSet::with_capacity(records.len());
+    let records: Vec<&SpendRecord> = records
+        .iter()
+        .filter(|r| seen.insert(r.request_id.as_str()))
+        .collect();
     let mut tx = store.pool.begin().await?;
     let mut totals = Totals::default();
     let mut inserted = 0;
-    for record in records {
-        if insert(&mut tx, record).await? {
-            inserted += 1;
-            totals.add(record);
+    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+        let fresh = insert_logs(&mut tx, store.backend, chunk).await?;
+        insert_tags(&mut tx, store.backend, &fresh).await?;
+        for r in &fresh {
+            totals.add(r);
         }
+        inserted += fresh.len();
     }
     totals.apply(&mut tx).await?;
     tx.commit().await?;
     Ok(inserted)
 }
 
-/// Inserts one log row and its tag rows; false when the id was logged.
-async fn insert(tx: &mut Transaction<'static, Any>, r: &SpendRecord) -> Result<bool, sqlx::Error> {
-    let tags = serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into());
-    let done = sqlx::query(INSERT_LOG)
-        .bind(&r.request_id)
-        .bind(r.call_type.as_str())
-        .bind(&r.key_hash)
-        .bind(&r.key_alias)
-        .bind(&r.user_id)
-        .bind(&r.team_id)
-        .bind(&r.end_user)
-        .bind(tags)
-        .bind(&r.model_group)
-        .bind(&r.deployment_id)
-        .bind(&r.provider)
-        .bind(&r.api_base)
-        .bind(&r.model)
-        .bind(count(r.prompt_tokens))
-        .bind(count(r.completion_tokens))
-        .bind(count(r.cached_read_tokens))
-        .bind(count(r.cache_write_tokens))
-        .bind(count(r.total_tokens))
-        .bind(r.cost)
-        .bind(r.cost_estimated)
-        .bind(r.start_time_ms)
-        .bind(r.end_time_ms)
-        .bind(r.ttft_ms)
-        .bind(r.status.as_str())
-        .bind(&r.error_type)
-        .bind(i32::from(r.http_status))
-        .bind(r.cache_hit)
-        .execute(&mut **tx)
+/// `($1, …, $n), ($n+1, …)` (PostgreSQL) or `(?, …), (?, …)` (SQLite):
+/// placeholders only, never values. SQLite gets anonymous ones because
+/// looking up a numbered parameter's name is linear in the statement's
+/// parameters (sqlx binds by name), which made large statements quadratic.
+fn placeholders(backend: Backend, rows: usize, per_row: usize) -> String {
+    let mut sql = String::with_capacity(rows * per_row * 5);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for col in 0..per_row {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(row * per_row + col + 1).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Inserts the log rows of `chunk`; the records that were new. The common
+/// case is one plain statement inside a savepoint; only when some id was
+/// logged already (a record handed in twice) is it undone and redone with
+/// `RETURNING` to learn which: returning every id always would hand each
+/// row across threads (sqlx's SQLite worker) for nothing.
+async fn insert_logs<'r>(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    chunk: &[&'r SpendRecord],
+) -> Result<Vec<&'r SpendRecord>, sqlx::Error> {
+    let values = placeholders(backend, chunk.len(), LOG_BINDS);
+    let insert = format!(
+        "INSERT INTO sy_spend_logs ({LOG_COLUMNS}) VALUES {values} ON CONFLICT (request_id) DO NOTHING"
+    );
+    let mut savepoint = tx.begin().await?;
+    let done = bound(sqlx::query(sqlx::AssertSqlSafe(insert.clone())), chunk)
+        .execute(&mut *savepoint)
         .await?;
-    if done.rows_affected() == 0 {
-        return Ok(false);
+    if done.rows_affected() == chunk.len() as u64 {
+        savepoint.commit().await?;
+        return Ok(chunk.to_vec());
     }
-    for tag in r.distinct_tags() {
-        sqlx::query(INSERT_TAG)
-            .bind(&r.request_id)
-            .bind(tag)
-            .bind(r.start_time_ms)
+    savepoint.rollback().await?;
+    let returning = format!("{insert} RETURNING request_id");
+    let rows = bound(sqlx::query(sqlx::AssertSqlSafe(returning)), chunk)
+        .fetch_all(&mut **tx)
+        .await?;
+    let new: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get::<String, _>(0))
+        .collect::<Result<_, _>>()?;
+    Ok(chunk
+        .iter()
+        .copied()
+        .filter(|r| new.contains(&r.request_id))
+        .collect())
+}
+
+/// The values of `chunk`'s rows, in `LOG_COLUMNS` order.
+fn bound<'q>(
+    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
+    chunk: &[&SpendRecord],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    for r in chunk {
+        query = query
+            .bind(r.request_id.clone())
+            .bind(r.call_type.as_str())
+            .bind(r.key_hash.clone())
+            .bind(r.key_alias.clone())
+            .bind(r.user_id.clone())
+            .bind(r.team_id.clone())
+            .bind(r.end_user.clone())
+            .bind(serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into()))
+            .bind(r.model_group.clone())
+            .bind(r.deployment_id.clone())
+            .bind(r.provider.clone())
+            .bind(r.api_base.clone())
+            .bind(r.model.clone())
+            .bind(count(r.prompt_tokens))
+            .bind(count(r.completion_tokens))
+            .bind(count(r.cached_read_tokens))
+            .bind(count(r.cache_write_tokens))
+            .bind(count(r.total_tokens))
             .bind(r.cost)
-            .execute(&mut **tx)
-            .await?;
+            .bind(r.cost_estimated)
+            .bind(r.start_time_ms)
+            .bind(r.end_time_ms)
+            .bind(r.ttft_ms)
+            .bind(r.status.as_str())
+            .bind(r.error_type.clone())
+            .bind(i32::from(r.http_status))
+            .bind(r.cache_hit);
     }
-    Ok(true)
+    query
+}
+
+/// The tag rows of the new log rows, in one statement.
+async fn insert_tags(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    fresh: &[&SpendRecord],
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<(&SpendRecord, &str)> = fresh
+        .iter()
+        .flat_map(|r| r.distinct_tags().into_iter().map(move |t| (*r, t)))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // 1000 rows of 4 values: within every database's parameter limit.
+    for part in rows.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO sy_spend_log_tags (request_id, tag, start_time, cost) VALUES {}",
+            placeholders(backend, part.len(), 4)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (r, tag) in part {
+            query = query
+                .bind(r.request_id.clone())
+                .bind(tag.to_string())
+                .bind(r.start_time_ms)
+                .bind(r.cost);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Token counts are stored as BIGINT; no real count comes near the limit.

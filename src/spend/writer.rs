@@ -36,7 +36,7 @@ impl Default for WriterOptions {
             // the configured value.
             interval: Duration::from_secs(10),
             capacity: 10_000,
-            max_batch: 500,
+            max_batch: 2_000,
             attempts: 3,
         }
     }

@@ -71,7 +71,7 @@ impl Store {
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
         let pool = AnyPoolOptions::new()
             // SQLite takes one writer at a time; more connections only queue.
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .max_connections(if backend == Backend::Sqlite { 2 } else { 8 })
             // A server that is not there fails start-up within seconds.
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
@@ -82,6 +82,12 @@ impl Store {
                             .execute(&mut *conn)
                             .await?;
                         sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                        // With WAL, NORMAL syncs at checkpoints, not at each
+                        // commit: the file never corrupts; a power cut (not a
+                        // crash of the process) may lose the last batch.
+                        sqlx::query("PRAGMA synchronous = NORMAL")
                             .execute(&mut *conn)
                             .await?;
                         sqlx::query("PRAGMA foreign_keys = ON")
