@@ -8,10 +8,12 @@
 pub mod accounts;
 pub mod alerts;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod cost;
 pub mod enforce;
+pub mod guardrails;
 pub mod limits;
 pub mod metering;
 pub mod mock_server;

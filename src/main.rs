@@ -58,6 +58,11 @@ enum Command {
         #[arg(long, default_value = "csv")]
         format: switchyard::spend::ReportFormat,
     },
+    /// Check or export the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Serve the built-in mock provider as an OpenAI-compatible upstream.
     MockServer {
         #[arg(long, default_value = "127.0.0.1")]
@@ -70,6 +75,35 @@ enum Command {
         /// Delay before each streamed chunk.
         #[arg(long, default_value_t = 0)]
         chunk_delay_ms: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain, check it against the anchors, and name the
+    /// first record that was modified, deleted, inserted or reordered.
+    Verify {
+        /// LiteLLM-format config.yaml; names the database.
+        #[arg(long, short, default_value = "config.yaml")]
+        config: PathBuf,
+        /// The anchor file (JSON Lines) the gateway wrote.
+        #[arg(long)]
+        anchors: Option<PathBuf>,
+    },
+    /// Write the records of a date range (UTC days, both included) as JSON
+    /// Lines for an auditor (docs/audit.md).
+    Export {
+        #[arg(long, short, default_value = "config.yaml")]
+        config: PathBuf,
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_parser = switchyard::spend::dates::parse_date)]
+        from: time::Date,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long, value_parser = switchyard::spend::dates::parse_date)]
+        to: time::Date,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -99,6 +133,7 @@ fn main() -> ExitCode {
             by,
             format,
         } => run(report(config, database_url, month, by, format)),
+        Command::Audit { command } => run(audit(command)),
         Command::MockServer {
             host,
             port,
@@ -205,6 +240,30 @@ async fn report(
         .map_err(|e| format!("reading spend: {e}"))?;
     let text = switchyard::spend::monthly::render(&groups, by, format);
     print!("{text}");
+    Ok(())
+}
+
+async fn audit(command: AuditCommand) -> Result<(), String> {
+    let (AuditCommand::Verify { config, .. } | AuditCommand::Export { config, .. }) = &command;
+    let url = config::load_file(config)
+        .map_err(|e| e.to_string())?
+        .config
+        .storage
+        .database_url
+        .ok_or_else(|| format!("{} names no database", config.display()))?;
+    let store = switchyard::store::Store::open(&url).await?;
+    match command {
+        AuditCommand::Verify { anchors, .. } => {
+            let done = switchyard::audit::cli::verify_command(&store, anchors.as_deref()).await?;
+            println!("{done}");
+        }
+        AuditCommand::Export { from, to, out, .. } => {
+            // Standard output may be the export itself.
+            let done =
+                switchyard::audit::cli::export_command(&store, from, to, out.as_deref()).await?;
+            eprintln!("{done}");
+        }
+    }
     Ok(())
 }
 

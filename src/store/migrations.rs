@@ -24,6 +24,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("migrations/sqlite/0002_spend_logs.sql"),
         include_str!("migrations/postgres/0002_spend_logs.sql"),
     ),
+    (
+        3,
+        "audit log",
+        include_str!("migrations/sqlite/0003_audit.sql"),
+        include_str!("migrations/postgres/0003_audit.sql"),
+    ),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> Result<(), sqlx::migrate::MigrateError> {

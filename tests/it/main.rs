@@ -4,6 +4,7 @@ mod support;
 
 mod alerts;
 mod anthropic;
+mod audit;
 mod bad_input;
 mod bedrock;
 mod chat;
@@ -14,6 +15,7 @@ mod cost;
 mod embeddings;
 mod enforcement;
 mod gemini;
+mod guardrails;
 mod management;
 mod messages;
 mod ollama;

@@ -15,14 +15,14 @@ async fn schema_is_created_once_and_reopened() {
             .fetch_one(&store.pool)
             .await
             .unwrap();
-        assert_eq!(applied.0, 2, "{kind:?}");
+        assert_eq!(applied.0, 3, "{kind:?}");
         store.pool.close().await;
         let again = Store::open(&db.url).await.unwrap();
         let applied: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
             .fetch_one(&again.pool)
             .await
             .unwrap();
-        assert_eq!(applied.0, 2, "{kind:?}: reopening applies nothing twice");
+        assert_eq!(applied.0, 3, "{kind:?}: reopening applies nothing twice");
     }
 }
 
