@@ -66,21 +66,27 @@ async fn admit_and_execute(
     let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
     let mut request = ApiRequest::parse(op, &bytes)?;
     retry::tags_from_header(headers, &mut request.body);
-    let mut pass = enforce::admit(
-        gw,
-        &principal,
-        route(op),
-        enforce::Asked::from(&mut request),
-        bytes.len(),
-    )?;
+    let asked = enforce::Asked {
+        data_class: data_class_header(headers),
+        ..enforce::Asked::from(&mut request)
+    };
+    let mut pass = enforce::admit(gw, &principal, route(op), asked, bytes.len())?;
     ticket.model.clone_from(&request.model);
-    match execute(gw, &request, pass.policy.take()).await {
+    let policies = std::mem::take(&mut pass.policies);
+    match execute(gw, &request, policies).await {
         Ok(answer) => Ok((answer, request, bytes.len(), pass)),
         Err(e) => {
             settlement::failed(gw, pass, ticket, &e);
             Err(e)
         }
     }
+}
+
+/// The `x-switchyard-data-class` header, if sent.
+pub fn data_class_header(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(enforce::data_class::HEADER)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn route(op: Operation) -> &'static str {
@@ -154,13 +160,13 @@ pub fn meter_events(
 
 /// Plans the request and runs the attempts until one answers. The answer
 /// is in the OpenAI schema; routes with another schema translate it.
-/// `policy` is the caller's: every attempt, fallbacks included, obeys it.
+/// `policies` are the caller's: every attempt, fallbacks included, obeys them.
 pub async fn execute(
     gw: &Gateway,
     request: &ApiRequest,
-    policy: Option<Arc<dyn Policy>>,
+    policies: Vec<Arc<dyn Policy>>,
 ) -> Result<Answer, ApiError> {
-    let constraints = constraints(gw, request, policy);
+    let constraints = constraints(gw, request, policies);
     // An A/B split picks its group once; everything after sees that group.
     let target = gw.router.split(&request.model);
     match gw.router.plan_for(target, &constraints) {
@@ -186,10 +192,10 @@ pub async fn execute(
 pub fn constraints(
     gw: &Gateway,
     request: &ApiRequest,
-    policy: Option<Arc<dyn Policy>>,
+    policies: Vec<Arc<dyn Policy>>,
 ) -> Constraints {
     let chat = request.op == Operation::Chat;
-    constraints_for(gw, &request.model, &request.body, chat, policy)
+    constraints_for(gw, &request.model, &request.body, chat, policies)
 }
 
 /// The same for a body in another schema (`/v1/messages`); `has_prompt`
@@ -199,14 +205,14 @@ pub fn constraints_for(
     model: &str,
     body: &serde_json::Map<String, serde_json::Value>,
     has_prompt: bool,
-    policy: Option<Arc<dyn Policy>>,
+    policies: Vec<Arc<dyn Policy>>,
 ) -> Constraints {
     Constraints {
         tags: RequestRouting::from_body(body).tags,
         prompt_tokens: has_prompt
             .then(|| gw.router.prompt_tokens(model, body))
             .flatten(),
-        policy,
+        policies,
     }
 }
 

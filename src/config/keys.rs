@@ -8,13 +8,13 @@ pub const SECTIONS: &[&str] = &[
     "router_settings",
     "litellm_settings",
     "environment_variables",
+    "compliance",
 ];
 
 /// Top-level sections LiteLLM users write that later work will act on.
 pub const LATER_SECTIONS: &[&str] = &[
     "guardrails",
     "credential_list",
-    "compliance",
     "callback_settings",
     "files_settings",
     "assistant_settings",

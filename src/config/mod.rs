@@ -4,6 +4,7 @@
 
 mod alert_settings;
 mod build;
+mod compliance;
 mod describe;
 pub mod diag;
 mod env;
@@ -24,6 +25,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 pub use alert_settings::AlertSettings;
+pub use compliance::Compliance;
 pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
 pub use router_settings::{RouterSettings, Strategy};
@@ -51,6 +53,8 @@ pub struct Config {
     pub alerts: AlertSettings,
     /// `router_settings.tag_budget_config`.
     pub tag_budgets: Vec<TagBudget>,
+    /// Data classes and what each deployment may receive.
+    pub compliance: Compliance,
     /// The bundled prices with `litellm_settings.price_file` laid over them.
     pub prices: Arc<crate::cost::PriceTable>,
 }

@@ -10,6 +10,7 @@
 //! counters (Redis) arrive; spend itself is summed in the database.
 
 mod access;
+pub mod data_class;
 mod resets;
 mod scopes;
 mod tag_seed;
@@ -69,8 +70,11 @@ pub struct Pass {
     pub key: Option<Arc<KeyEntry>>,
     pub admission: Option<Admission>,
     pub reservation: Option<Reservation>,
-    /// The caller's model rule, for the router (fallbacks included).
-    pub policy: Option<Arc<dyn Policy>>,
+    /// The caller's rules for the router (fallbacks included): allowed
+    /// models, then the request's data class.
+    pub policies: Vec<Arc<dyn Policy>>,
+    /// The request's data class and what decided it.
+    pub data_class: Option<data_class::Decided>,
 }
 
 impl Pass {
@@ -88,6 +92,8 @@ impl Pass {
 pub struct Asked<'a> {
     pub model: &'a mut String,
     pub body: &'a Map<String, Value>,
+    /// The `x-switchyard-data-class` header, if sent.
+    pub data_class: Option<&'a str>,
 }
 
 impl<'a> Asked<'a> {
@@ -95,6 +101,7 @@ impl<'a> Asked<'a> {
         Asked {
             model: &mut request.model,
             body: &request.body,
+            data_class: None,
         }
     }
 }
@@ -109,12 +116,25 @@ pub fn admit(
     asked: Asked<'_>,
     request_bytes: usize,
 ) -> Result<Pass, ApiError> {
-    let Asked { model, body } = asked;
+    let Asked {
+        model,
+        body,
+        data_class: requested_class,
+    } = asked;
     let key = principal.key();
+    // Every caller, the master key too, stays within its data class.
+    let tags = crate::router::retry::RequestRouting::from_body(body).tags;
+    let compliance = &gw.config.compliance;
+    let class = data_class::decide(compliance, key.map(|k| &**k), requested_class, body, &tags)?;
+    let class_rule = (class.class > 0).then(|| {
+        Arc::new(data_class::DataClassRule::new(compliance, class.class)) as Arc<dyn Policy>
+    });
     // The master key is never limited (LiteLLM's rule for admins).
     if *principal == Principal::Admin {
         return Ok(Pass {
             caller: caller(None, None, body),
+            policies: class_rule.into_iter().collect(),
+            data_class: Some(class),
             ..Pass::default()
         });
     }
@@ -131,8 +151,10 @@ pub fn admit(
     if let Some(entry) = key {
         let access = ModelAccess::new(entry.clone(), gw.router.group_name(model), model);
         access.check_requested()?;
-        pass.policy = Some(Arc::new(access));
+        pass.policies.push(Arc::new(access));
     }
+    pass.policies.extend(class_rule);
+    pass.data_class = Some(class);
     let model = model.as_str();
     let rate = scopes::rate_scopes(key.map(|k| &**k), end_user.as_ref(), model);
     if !rate.is_empty() {

@@ -9,6 +9,7 @@ mod bedrock;
 mod chat;
 mod cli;
 mod cohere;
+mod compliance;
 mod config_check;
 mod cost;
 mod embeddings;

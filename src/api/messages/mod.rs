@@ -255,12 +255,13 @@ async fn accept(
     let asked = enforce::Asked {
         model: &mut model,
         body: &request,
+        data_class: pipeline::data_class_header(headers),
     };
     let mut pass = enforce::admit(gw, &principal, route, asked, bytes.len())?;
     // A key's alias may have renamed the model.
     request.insert("model".into(), Value::String(model.clone()));
-    let policy = pass.policy.take();
-    let constraints = pipeline::constraints_for(gw, &model, &request, needs_max_tokens, policy);
+    let policies = std::mem::take(&mut pass.policies);
+    let constraints = pipeline::constraints_for(gw, &model, &request, needs_max_tokens, policies);
     let plan = match gw.router.plan_for(&model, &constraints) {
         Ok(plan) => plan,
         // Cooling down, at capacity or too small for the prompt: an empty
