@@ -31,11 +31,17 @@ use crate::spend::CallType;
 use crate::transport;
 
 /// One client request on an OpenAI route, answered with exactly one response.
-pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: Body) -> Response {
+pub async fn handle(
+    gw: Arc<Gateway>,
+    op: Operation,
+    peer: Option<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
     let call_id = new_call_id();
     let mut ticket = Ticket::new(call_id.clone(), call_type(op));
-    let response = match admit_and_execute(&gw, op, &headers, body, &mut ticket).await {
+    let response = match admit_and_execute(&gw, op, peer, &headers, body, &mut ticket).await {
         Ok((answer, request, size, pass)) => {
             let settlement = Settlement::new(&gw, &answer.meta, pass, ticket);
             let (body, streaming, cost, limits) =
@@ -58,6 +64,7 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
 async fn admit_and_execute(
     gw: &Gateway,
     op: Operation,
+    peer: Option<std::net::SocketAddr>,
     headers: &HeaderMap,
     body: Body,
     ticket: &mut Ticket,
@@ -68,6 +75,7 @@ async fn admit_and_execute(
     retry::tags_from_header(headers, &mut request.body);
     let asked = enforce::Asked {
         data_class: data_class_header(headers),
+        caller_ip: enforce::network::caller_ip(&gw.config.network, peer, headers),
         ..enforce::Asked::from(&mut request)
     };
     let mut pass = enforce::admit(gw, &principal, route(op), asked, bytes.len())?;

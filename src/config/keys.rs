@@ -127,6 +127,7 @@ pub const GENERAL_SETTINGS: &[&str] = &[
     "database_url",
     "proxy_batch_write_at",
     "disable_spend_logs",
+    "allowed_ips",
     "accounts_refresh_interval",
     "alerting",
     "alert_types",

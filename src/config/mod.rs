@@ -8,6 +8,7 @@ mod compliance;
 mod describe;
 pub mod diag;
 mod env;
+mod network_rules;
 mod group_refs;
 mod keys;
 mod provider_settings;
@@ -26,6 +27,7 @@ use serde_json::{Map, Value};
 
 pub use alert_settings::AlertSettings;
 pub use compliance::Compliance;
+pub use network_rules::{NetworkRule, NetworkSettings};
 pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
 pub use router_settings::{RouterSettings, Strategy};
@@ -55,6 +57,8 @@ pub struct Config {
     pub tag_budgets: Vec<TagBudget>,
     /// Data classes and what each deployment may receive.
     pub compliance: Compliance,
+    /// `allowed_ips`, trusted proxies and network rules.
+    pub network: NetworkSettings,
     /// The bundled prices with `litellm_settings.price_file` laid over them.
     pub prices: Arc<crate::cost::PriceTable>,
 }

@@ -11,6 +11,7 @@
 
 mod access;
 pub mod data_class;
+pub mod network;
 mod resets;
 mod scopes;
 mod tag_seed;
@@ -94,6 +95,8 @@ pub struct Asked<'a> {
     pub body: &'a Map<String, Value>,
     /// The `x-switchyard-data-class` header, if sent.
     pub data_class: Option<&'a str>,
+    /// The caller's address (`network::caller_ip`).
+    pub caller_ip: Option<std::net::IpAddr>,
 }
 
 impl<'a> Asked<'a> {
@@ -102,6 +105,7 @@ impl<'a> Asked<'a> {
             model: &mut request.model,
             body: &request.body,
             data_class: None,
+            caller_ip: None,
         }
     }
 }
@@ -120,20 +124,45 @@ pub fn admit(
         model,
         body,
         data_class: requested_class,
+        caller_ip,
     } = asked;
     let key = principal.key();
-    // Every caller, the master key too, stays within its data class.
+    // Every caller, the master key too, is held to the network rules and
+    // stays within its data class.
+    let net = &gw.config.network;
+    network::check_allowed(net, caller_ip)?;
     let tags = crate::router::retry::RequestRouting::from_body(body).tags;
     let compliance = &gw.config.compliance;
-    let class = data_class::decide(compliance, key.map(|k| &**k), requested_class, body, &tags)?;
-    let class_rule = (class.class > 0).then(|| {
-        Arc::new(data_class::DataClassRule::new(compliance, class.class)) as Arc<dyn Policy>
-    });
+    let mut class =
+        data_class::decide(compliance, key.map(|k| &**k), requested_class, body, &tags)?;
+    if let Some((min, range)) = network::min_class(net, caller_ip)
+        && min > class.class
+    {
+        class = data_class::Decided {
+            class: min,
+            by: format!("network:{range}"),
+        };
+    }
+    let mut rules: Vec<Arc<dyn Policy>> = Vec::new();
+    if let Some(models) = network::NetworkModels::new(net, caller_ip) {
+        if let Some(group) = gw.router.group_name(model)
+            && !models.allows(&group)
+        {
+            return Err(models.refusal(&group));
+        }
+        rules.push(Arc::new(models));
+    }
+    if class.class > 0 {
+        rules.push(Arc::new(data_class::DataClassRule::new(
+            compliance,
+            class.class,
+        )));
+    }
     // The master key is never limited (LiteLLM's rule for admins).
     if *principal == Principal::Admin {
         return Ok(Pass {
             caller: caller(None, None, body),
-            policies: class_rule.into_iter().collect(),
+            policies: rules,
             data_class: Some(class),
             ..Pass::default()
         });
@@ -153,7 +182,7 @@ pub fn admit(
         access.check_requested()?;
         pass.policies.push(Arc::new(access));
     }
-    pass.policies.extend(class_rule);
+    pass.policies.extend(rules);
     pass.data_class = Some(class);
     let model = model.as_str();
     let rate = scopes::rate_scopes(key.map(|k| &**k), end_user.as_ref(), model);

@@ -4,3 +4,4 @@
 //! fallback group in the US.
 
 mod data_classes;
+mod network;
