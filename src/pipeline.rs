@@ -31,11 +31,17 @@ use crate::spend::CallType;
 use crate::transport;
 
 /// One client request on an OpenAI route, answered with exactly one response.
-pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: Body) -> Response {
+pub async fn handle(
+    gw: Arc<Gateway>,
+    op: Operation,
+    peer: Option<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
     let call_id = new_call_id();
     let mut ticket = Ticket::new(call_id.clone(), call_type(op));
-    let response = match admit_and_execute(&gw, op, &headers, body, &mut ticket).await {
+    let response = match admit_and_execute(&gw, op, peer, &headers, body, &mut ticket).await {
         Ok((answer, request, size, pass)) => {
             let settlement = Settlement::new(&gw, &answer.meta, pass, ticket);
             let (body, streaming, cost, limits) =
@@ -58,6 +64,7 @@ pub async fn handle(gw: Arc<Gateway>, op: Operation, headers: HeaderMap, body: B
 async fn admit_and_execute(
     gw: &Gateway,
     op: Operation,
+    peer: Option<std::net::SocketAddr>,
     headers: &HeaderMap,
     body: Body,
     ticket: &mut Ticket,
@@ -66,21 +73,28 @@ async fn admit_and_execute(
     let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
     let mut request = ApiRequest::parse(op, &bytes)?;
     retry::tags_from_header(headers, &mut request.body);
-    let mut pass = enforce::admit(
-        gw,
-        &principal,
-        route(op),
-        enforce::Asked::from(&mut request),
-        bytes.len(),
-    )?;
+    let asked = enforce::Asked {
+        data_class: data_class_header(headers),
+        caller_ip: enforce::network::caller_ip(&gw.config.network, peer, headers),
+        ..enforce::Asked::from(&mut request)
+    };
+    let mut pass = enforce::admit(gw, &principal, route(op), asked, bytes.len())?;
     ticket.model.clone_from(&request.model);
-    match execute(gw, &request, pass.policy.take()).await {
+    let policies = std::mem::take(&mut pass.policies);
+    match execute(gw, &request, policies).await {
         Ok(answer) => Ok((answer, request, bytes.len(), pass)),
         Err(e) => {
             settlement::failed(gw, pass, ticket, &e);
             Err(e)
         }
     }
+}
+
+/// The `x-switchyard-data-class` header, if sent.
+pub fn data_class_header(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(enforce::data_class::HEADER)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn route(op: Operation) -> &'static str {
@@ -154,13 +168,13 @@ pub fn meter_events(
 
 /// Plans the request and runs the attempts until one answers. The answer
 /// is in the OpenAI schema; routes with another schema translate it.
-/// `policy` is the caller's: every attempt, fallbacks included, obeys it.
+/// `policies` are the caller's: every attempt, fallbacks included, obeys them.
 pub async fn execute(
     gw: &Gateway,
     request: &ApiRequest,
-    policy: Option<Arc<dyn Policy>>,
+    policies: Vec<Arc<dyn Policy>>,
 ) -> Result<Answer, ApiError> {
-    let constraints = constraints(gw, request, policy);
+    let constraints = constraints(gw, request, policies);
     // An A/B split picks its group once; everything after sees that group.
     let target = gw.router.split(&request.model);
     match gw.router.plan_for(target, &constraints) {
@@ -186,10 +200,10 @@ pub async fn execute(
 pub fn constraints(
     gw: &Gateway,
     request: &ApiRequest,
-    policy: Option<Arc<dyn Policy>>,
+    policies: Vec<Arc<dyn Policy>>,
 ) -> Constraints {
     let chat = request.op == Operation::Chat;
-    constraints_for(gw, &request.model, &request.body, chat, policy)
+    constraints_for(gw, &request.model, &request.body, chat, policies)
 }
 
 /// The same for a body in another schema (`/v1/messages`); `has_prompt`
@@ -199,14 +213,14 @@ pub fn constraints_for(
     model: &str,
     body: &serde_json::Map<String, serde_json::Value>,
     has_prompt: bool,
-    policy: Option<Arc<dyn Policy>>,
+    policies: Vec<Arc<dyn Policy>>,
 ) -> Constraints {
     Constraints {
         tags: RequestRouting::from_body(body).tags,
         prompt_tokens: has_prompt
             .then(|| gw.router.prompt_tokens(model, body))
             .flatten(),
-        policy,
+        policies,
     }
 }
 

@@ -15,7 +15,10 @@ use std::time::SystemTime;
 
 use axum::Router as Routes;
 use axum::body::Body;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -116,14 +119,36 @@ pub fn routes(gw: Arc<Gateway>) -> Routes {
         .with_state(gw)
 }
 
-async fn chat(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
-    pipeline::handle(gw, Operation::Chat, headers, body).await
+/// The socket peer, as the server records it.
+pub type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+pub fn peer_addr(peer: Peer) -> Option<SocketAddr> {
+    peer.map(|Extension(ConnectInfo(addr))| addr)
 }
 
-async fn rerank(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
-    pipeline::handle(gw, Operation::Rerank, headers, body).await
+async fn chat(
+    State(gw): State<Arc<Gateway>>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    pipeline::handle(gw, Operation::Chat, peer_addr(peer), headers, body).await
 }
 
-async fn embeddings(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
-    pipeline::handle(gw, Operation::Embeddings, headers, body).await
+async fn rerank(
+    State(gw): State<Arc<Gateway>>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    pipeline::handle(gw, Operation::Rerank, peer_addr(peer), headers, body).await
+}
+
+async fn embeddings(
+    State(gw): State<Arc<Gateway>>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    pipeline::handle(gw, Operation::Embeddings, peer_addr(peer), headers, body).await
 }

@@ -108,6 +108,8 @@ pub fn build(
     let storage = storage_settings(general, &env, &mut f);
     let alerts = alert_settings(general, &env, &mut f);
     let tag_budgets = super::tag_budgets::tag_budgets(router, &mut f);
+    let compliance = super::compliance::compliance(&root, &mut f);
+    let network = super::network_rules::network_settings(&root, general, &compliance, &mut f);
     let prices = Arc::new(price_table(litellm, file, &env, &mut f));
 
     let mut deployments = Vec::new();
@@ -163,6 +165,8 @@ pub fn build(
             storage,
             alerts,
             tag_budgets,
+            compliance,
+            network,
             prices,
         },
         warnings: f.warnings,

@@ -8,13 +8,13 @@ pub const SECTIONS: &[&str] = &[
     "router_settings",
     "litellm_settings",
     "environment_variables",
+    "compliance",
 ];
 
 /// Top-level sections LiteLLM users write that later work will act on.
 pub const LATER_SECTIONS: &[&str] = &[
     "guardrails",
     "credential_list",
-    "compliance",
     "callback_settings",
     "files_settings",
     "assistant_settings",
@@ -127,6 +127,7 @@ pub const GENERAL_SETTINGS: &[&str] = &[
     "database_url",
     "proxy_batch_write_at",
     "disable_spend_logs",
+    "allowed_ips",
     "accounts_refresh_interval",
     "alerting",
     "alert_types",

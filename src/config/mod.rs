@@ -4,9 +4,11 @@
 
 mod alert_settings;
 mod build;
+mod compliance;
 mod describe;
 pub mod diag;
 mod env;
+mod network_rules;
 mod group_refs;
 mod keys;
 mod provider_settings;
@@ -24,6 +26,8 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 pub use alert_settings::AlertSettings;
+pub use compliance::Compliance;
+pub use network_rules::{NetworkRule, NetworkSettings};
 pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
 pub use router_settings::{RouterSettings, Strategy};
@@ -51,6 +55,10 @@ pub struct Config {
     pub alerts: AlertSettings,
     /// `router_settings.tag_budget_config`.
     pub tag_budgets: Vec<TagBudget>,
+    /// Data classes and what each deployment may receive.
+    pub compliance: Compliance,
+    /// `allowed_ips`, trusted proxies and network rules.
+    pub network: NetworkSettings,
     /// The bundled prices with `litellm_settings.price_file` laid over them.
     pub prices: Arc<crate::cost::PriceTable>,
 }

@@ -10,6 +10,8 @@
 //! counters (Redis) arrive; spend itself is summed in the database.
 
 mod access;
+pub mod data_class;
+pub mod network;
 mod resets;
 mod scopes;
 mod tag_seed;
@@ -69,8 +71,11 @@ pub struct Pass {
     pub key: Option<Arc<KeyEntry>>,
     pub admission: Option<Admission>,
     pub reservation: Option<Reservation>,
-    /// The caller's model rule, for the router (fallbacks included).
-    pub policy: Option<Arc<dyn Policy>>,
+    /// The caller's rules for the router (fallbacks included): allowed
+    /// models, then the request's data class.
+    pub policies: Vec<Arc<dyn Policy>>,
+    /// The request's data class and what decided it.
+    pub data_class: Option<data_class::Decided>,
 }
 
 impl Pass {
@@ -88,6 +93,10 @@ impl Pass {
 pub struct Asked<'a> {
     pub model: &'a mut String,
     pub body: &'a Map<String, Value>,
+    /// The `x-switchyard-data-class` header, if sent.
+    pub data_class: Option<&'a str>,
+    /// The caller's address (`network::caller_ip`).
+    pub caller_ip: Option<std::net::IpAddr>,
 }
 
 impl<'a> Asked<'a> {
@@ -95,6 +104,8 @@ impl<'a> Asked<'a> {
         Asked {
             model: &mut request.model,
             body: &request.body,
+            data_class: None,
+            caller_ip: None,
         }
     }
 }
@@ -109,12 +120,50 @@ pub fn admit(
     asked: Asked<'_>,
     request_bytes: usize,
 ) -> Result<Pass, ApiError> {
-    let Asked { model, body } = asked;
+    let Asked {
+        model,
+        body,
+        data_class: requested_class,
+        caller_ip,
+    } = asked;
     let key = principal.key();
+    // Every caller, the master key too, is held to the network rules and
+    // stays within its data class.
+    let net = &gw.config.network;
+    network::check_allowed(net, caller_ip)?;
+    let tags = crate::router::retry::RequestRouting::from_body(body).tags;
+    let compliance = &gw.config.compliance;
+    let mut class =
+        data_class::decide(compliance, key.map(|k| &**k), requested_class, body, &tags)?;
+    if let Some((min, range)) = network::min_class(net, caller_ip)
+        && min > class.class
+    {
+        class = data_class::Decided {
+            class: min,
+            by: format!("network:{range}"),
+        };
+    }
+    let mut rules: Vec<Arc<dyn Policy>> = Vec::new();
+    if let Some(models) = network::NetworkModels::new(net, caller_ip) {
+        if let Some(group) = gw.router.group_name(model)
+            && !models.allows(&group)
+        {
+            return Err(models.refusal(&group));
+        }
+        rules.push(Arc::new(models));
+    }
+    if class.class > 0 {
+        rules.push(Arc::new(data_class::DataClassRule::new(
+            compliance,
+            class.class,
+        )));
+    }
     // The master key is never limited (LiteLLM's rule for admins).
     if *principal == Principal::Admin {
         return Ok(Pass {
             caller: caller(None, None, body),
+            policies: rules,
+            data_class: Some(class),
             ..Pass::default()
         });
     }
@@ -131,8 +180,10 @@ pub fn admit(
     if let Some(entry) = key {
         let access = ModelAccess::new(entry.clone(), gw.router.group_name(model), model);
         access.check_requested()?;
-        pass.policy = Some(Arc::new(access));
+        pass.policies.push(Arc::new(access));
     }
+    pass.policies.extend(rules);
+    pass.data_class = Some(class);
     let model = model.as_str();
     let rate = scopes::rate_scopes(key.map(|k| &**k), end_user.as_ref(), model);
     if !rate.is_empty() {

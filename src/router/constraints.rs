@@ -23,7 +23,10 @@ pub struct Constraints {
     /// The prompt's tokens, when `enable_pre_call_checks` is on: deployments
     /// whose `max_input_tokens` is smaller are skipped.
     pub prompt_tokens: Option<u64>,
-    pub policy: Option<Arc<dyn Policy>>,
+    /// The caller's rules, in order (allowed models, then data class):
+    /// a deployment must pass all; the first that leaves a group empty
+    /// gives the refusal.
+    pub policies: Vec<Arc<dyn Policy>>,
 }
 
 /// Why no deployment could be picked, and how the failure counts for

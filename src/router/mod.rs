@@ -87,10 +87,8 @@ impl Router {
     /// `model` routes to (whatever their health).
     pub fn admits_any(&self, model: &str, constraints: &Constraints) -> bool {
         let ds = self.group_deployments(model);
-        match &constraints.policy {
-            Some(policy) => ds.iter().any(|d| policy.admits(d)),
-            None => !ds.is_empty(),
-        }
+        ds.iter()
+            .any(|d| constraints.policies.iter().all(|p| p.admits(d)))
     }
 
     /// The deployments of the group `model` routes to (none if unknown).
@@ -280,7 +278,7 @@ impl Router {
         constraints: &Constraints,
     ) -> Result<Vec<&Arc<Deployment>>, Refusal> {
         let mut admitted: Vec<&Arc<Deployment>> = self.groups[group].iter().collect();
-        if let Some(policy) = &constraints.policy {
+        for policy in &constraints.policies {
             admitted.retain(|d| policy.admits(d));
             if admitted.is_empty() {
                 return Err(Refusal::new(
@@ -526,7 +524,7 @@ mod policy_tests {
         .config;
         let router = Router::new(&config.deployments, &config.router);
         let only_b = Constraints {
-            policy: Some(Arc::new(OnlyGroup("b"))),
+            policies: vec![Arc::new(OnlyGroup("b"))],
             ..Constraints::default()
         };
         let refused = router.pick_avoiding("a", &[], &only_b).unwrap_err();

@@ -10,6 +10,7 @@ mod bedrock;
 mod chat;
 mod cli;
 mod cohere;
+mod compliance;
 mod config_check;
 mod cost;
 mod embeddings;

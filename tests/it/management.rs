@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use crate::support::databases::TestDb;
 use crate::support::{Gateway, MASTER_KEY, client};
 
-/// A gateway with the master key, one mock model group and the given
+/// A gateway with the master key, one mock model group (cleared for
+/// internal data, the class the script's key carries) and the given
 /// database (`None`: in memory); refreshes its accounts every 200 ms.
 pub async fn start(db: Option<&TestDb>) -> Gateway {
     let database = db.map_or(String::new(), |db| {
@@ -22,7 +23,8 @@ pub async fn start(db: Option<&TestDb>) -> Gateway {
     });
     Gateway::start(&format!(
         "general_settings:\n  master_key: {MASTER_KEY}\n{database}  accounts_refresh_interval: 0.2\n\
-         model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: mock/gpt-4o\n"
+         model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: mock/gpt-4o\n\
+         \x20   model_info:\n      max_data_class: internal\n"
     ))
     .await
 }

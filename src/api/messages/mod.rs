@@ -27,10 +27,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::Gateway;
 use super::body;
 use super::error::ApiError;
 use super::wire::ApiRequest;
+use super::{Gateway, Peer, peer_addr};
 use crate::enforce::{self, Pass};
 use crate::metering;
 use crate::pipeline::{self, Meta, Payload};
@@ -39,11 +39,20 @@ use crate::router::{Constraints, Plan, retry};
 use crate::settlement::{self, Settlement, Ticket};
 use crate::spend::CallType;
 
-pub async fn create(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Body) -> Response {
+pub async fn create(
+    State(gw): State<Arc<Gateway>>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
     let call_id = pipeline::new_call_id();
     let ticket = Ticket::new(call_id.clone(), CallType::Messages);
-    let response = match create_message(&gw, &headers, body, started, ticket).await {
+    let caller = Caller {
+        headers: &headers,
+        peer: peer_addr(peer),
+    };
+    let response = match create_message(&gw, caller, body, started, ticket).await {
         Ok(response) => response,
         Err(e) => error_response(e),
     };
@@ -52,11 +61,16 @@ pub async fn create(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Bo
 
 pub async fn count_tokens(
     State(gw): State<Arc<Gateway>>,
+    peer: Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let response = match count(&gw, &headers, body, started).await {
+    let caller = Caller {
+        headers: &headers,
+        peer: peer_addr(peer),
+    };
+    let response = match count(&gw, caller, body, started).await {
         Ok(response) => response,
         Err(e) => error_response(e),
     };
@@ -65,18 +79,19 @@ pub async fn count_tokens(
 
 async fn create_message(
     gw: &Gateway,
-    headers: &HeaderMap,
+    caller: Caller<'_>,
     body: Body,
     started: Instant,
     mut ticket: Ticket,
 ) -> Result<Response, ApiError> {
+    let headers = caller.headers;
     let Accepted {
         request,
         plan,
         constraints,
         size,
         pass,
-    } = accept(gw, headers, body, true).await?;
+    } = accept(gw, caller, body, true).await?;
     ticket.model = plan.group.clone();
     let streaming = request.get("stream").and_then(Value::as_bool) == Some(true);
     let outcome = if is_native(&plan) {
@@ -169,16 +184,17 @@ async fn create_message(
 
 async fn count(
     gw: &Gateway,
-    headers: &HeaderMap,
+    caller: Caller<'_>,
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
+    let headers = caller.headers;
     let Accepted {
         request,
         plan,
         constraints,
         ..
-    } = accept(gw, headers, body, false).await?;
+    } = accept(gw, caller, body, false).await?;
     if is_native(&plan) {
         let endpoint = native::Endpoint::CountTokens;
         let outcome = native::forward(gw, headers, plan, &request, endpoint, &constraints, started);
@@ -232,12 +248,20 @@ struct Accepted {
 /// Authenticates, reads and validates the body, admits it (the caller's
 /// models, rate limits and budget) and plans the model under the request's
 /// constraints (the caller's models, its tags, its prompt's size).
+/// Who sent a request: its headers and the socket peer.
+#[derive(Clone, Copy)]
+struct Caller<'a> {
+    headers: &'a HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+}
+
 async fn accept(
     gw: &Gateway,
-    headers: &HeaderMap,
+    caller: Caller<'_>,
     body: Body,
     needs_max_tokens: bool,
 ) -> Result<Accepted, ApiError> {
+    let headers = caller.headers;
     let principal = gw.auth.authenticate(headers)?;
     let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
     let mut request = parse(&bytes)?;
@@ -255,12 +279,14 @@ async fn accept(
     let asked = enforce::Asked {
         model: &mut model,
         body: &request,
+        data_class: pipeline::data_class_header(headers),
+        caller_ip: enforce::network::caller_ip(&gw.config.network, caller.peer, headers),
     };
     let mut pass = enforce::admit(gw, &principal, route, asked, bytes.len())?;
     // A key's alias may have renamed the model.
     request.insert("model".into(), Value::String(model.clone()));
-    let policy = pass.policy.take();
-    let constraints = pipeline::constraints_for(gw, &model, &request, needs_max_tokens, policy);
+    let policies = std::mem::take(&mut pass.policies);
+    let constraints = pipeline::constraints_for(gw, &model, &request, needs_max_tokens, policies);
     let plan = match gw.router.plan_for(&model, &constraints) {
         Ok(plan) => plan,
         // Cooling down, at capacity or too small for the prompt: an empty
