@@ -207,13 +207,16 @@ async fn serve(path: PathBuf, host: String, port: u16) -> Result<(), String> {
     }
     let groups = config.groups().len();
     let listener = bind(&host, port).await?;
+    // The store is opened (and its schema migrated) before the gateway
+    // says it is listening: a database it cannot use stops it here.
+    let gateway = switchyard::api::Gateway::open(config).await?;
     tracing::info!(
         "switchyard {} listening on http://{} with {groups} model groups from {}",
         env!("CARGO_PKG_VERSION"),
         listener.local_addr().map_err(|e| e.to_string())?,
         path.display()
     );
-    switchyard::server::serve(config, listener)
+    switchyard::server::serve_gateway(gateway, listener)
         .await
         .map_err(|e| e.to_string())
 }

@@ -11,7 +11,14 @@ use crate::config::Config;
 
 /// Serves until the process is asked to stop; in-flight requests finish.
 pub async fn serve(config: Config, listener: TcpListener) -> std::io::Result<()> {
-    let gateway = Arc::new(Gateway::open(config).await.map_err(std::io::Error::other)?);
+    let gateway = Gateway::open(config).await.map_err(std::io::Error::other)?;
+    serve_gateway(gateway, listener).await
+}
+
+/// Serves a gateway already opened (its store reachable, its schema
+/// current) until the process is asked to stop.
+pub async fn serve_gateway(gateway: Gateway, listener: TcpListener) -> std::io::Result<()> {
+    let gateway = Arc::new(gateway);
     let app = api::routes(gateway.clone());
     let resets = crate::enforce::spawn_reset_persister(gateway.clone());
     let listener = listener.tap_io(|tcp| {

@@ -91,6 +91,9 @@ async fn serve_starts_with_the_example_config_and_answers() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
+    let dir = std::env::temp_dir().join(format!("switchyard-cli-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}", dir.join("switchyard.db").display());
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.yaml");
     let mut child = Command::new(BIN)
         .args([
@@ -102,6 +105,8 @@ async fn serve_starts_with_the_example_config_and_answers() {
             "--port",
             &port.to_string(),
         ])
+        // Its own database: nothing is written beside the example config.
+        .env("DATABASE_URL", &database)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
