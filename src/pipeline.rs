@@ -43,7 +43,10 @@ pub async fn handle(
     let mut ticket = Ticket::new(call_id.clone(), call_type(op));
     let response = match admit_and_execute(&gw, op, peer, &headers, body, &mut ticket).await {
         Ok((answer, request, size, pass)) => {
-            let settlement = Settlement::new(&gw, &answer.meta, pass, ticket);
+            let mut settlement = Settlement::new(&gw, &answer.meta, pass, ticket);
+            if settlement.audited() {
+                settlement.set_texts(Some(prompt_text(&request.body)), None);
+            }
             let (body, streaming, cost, limits) =
                 metered(&gw, answer.payload, &request, size, settlement);
             let mut response = respond(body, streaming, &answer.meta, started);
@@ -145,10 +148,25 @@ pub fn meter_body(
     gw: &Gateway,
     bytes: &[u8],
     request: &ApiRequest,
-    settlement: Settlement,
+    mut settlement: Settlement,
 ) -> (Option<f64>, Headers) {
     let m = metering::body(&gw.config.prices, settlement.deployment(), request, bytes);
+    if settlement.audited() {
+        let answer = String::from_utf8_lossy(bytes).into_owned();
+        settlement.set_texts(None, Some(answer));
+    }
     (m.cost, settlement.settle(m))
+}
+
+/// What the caller sent as its prompt (messages, or an embedding's input),
+/// as the audit log hashes it.
+pub fn prompt_text(body: &serde_json::Map<String, serde_json::Value>) -> String {
+    ["messages", "input", "query", "documents"]
+        .iter()
+        .filter_map(|k| body.get(*k))
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A stream that settles when it ends (or the client leaves it).

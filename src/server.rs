@@ -33,6 +33,9 @@ pub async fn serve_gateway(gateway: Gateway, listener: TcpListener) -> std::io::
     // Requests have finished: write every spend record they queued.
     gateway.spend.shutdown().await;
     gateway.alerter.flush().await;
+    if let Some(audit) = &gateway.audit {
+        audit.shutdown().await;
+    }
     resets.abort();
     served
 }

@@ -12,6 +12,7 @@ use axum::http::{HeaderName, HeaderValue};
 use crate::alerts::{AlertContext, Alerter};
 use crate::api::Gateway;
 use crate::api::error::ApiError;
+use crate::audit::{Attempt, AuditEntry, AuditKind, AuditWriter};
 use crate::config::Deployment;
 use crate::enforce::{Enforcer, Pass};
 use crate::metering::Metered;
@@ -73,11 +74,22 @@ pub struct Settlement {
     spend: Option<SpendWriter>,
     alerter: Alerter,
     enforcer: Arc<Enforcer>,
+    audit: Option<Audited>,
+}
+
+/// What the audit record of an answered request needs besides the books.
+struct Audited {
+    writer: AuditWriter,
+    region: Option<String>,
+    store_plaintext: bool,
+    prompt: Option<String>,
+    response: Option<String>,
 }
 
 impl Settlement {
     pub fn new(gw: &Gateway, meta: &Meta, pass: Pass, ticket: Ticket) -> Settlement {
         let d = &meta.deployment;
+        let class = pass_class(&pass);
         Settlement {
             deployment: d.clone(),
             group: meta.group.clone(),
@@ -88,11 +100,38 @@ impl Settlement {
             spend: (!gw.config.storage.disable_spend_logs).then(|| gw.spend.clone()),
             alerter: gw.alerter.clone(),
             enforcer: gw.enforcer.clone(),
+            audit: gw.audit.clone().map(|writer| Audited {
+                writer,
+                region: gw
+                    .config
+                    .compliance
+                    .deployment_region
+                    .get(d.index)
+                    .cloned()
+                    .flatten(),
+                store_plaintext: plaintext_allowed(gw, &class),
+                prompt: None,
+                response: None,
+            }),
         }
     }
 
     pub fn deployment(&self) -> &Arc<Deployment> {
         &self.deployment
+    }
+
+    /// Whether an audit record will be written (and wants the texts).
+    pub fn audited(&self) -> bool {
+        self.audit.is_some()
+    }
+
+    /// The prompt and the whole answer, hashed (or kept, where the class
+    /// allows) in the audit record.
+    pub fn set_texts(&mut self, prompt: Option<String>, response: Option<String>) {
+        if let Some(a) = &mut self.audit {
+            a.prompt = prompt.or(a.prompt.take());
+            a.response = response.or(a.response.take());
+        }
     }
 
     /// The caller's `x-ratelimit-*` headers as they stand.
@@ -145,6 +184,25 @@ impl Settlement {
                 .ticket
                 .record(&self.pass, &self.group, SpendStatus::Success)
         };
+        if let Some(a) = self.audit.take() {
+            let attempt = Attempt {
+                deployment_id: d.id.clone(),
+                region: a.region,
+                outcome: "success".into(),
+            };
+            let entry = AuditEntry {
+                model_group: Some(self.group.clone()),
+                attempts: vec![attempt],
+                prompt_tokens: usage.prompt_tokens as i64,
+                completion_tokens: usage.completion_tokens as i64,
+                cost,
+                prompt: a.prompt,
+                response: a.response,
+                store_plaintext: a.store_plaintext,
+                ..audit_entry(&self.pass, &self.ticket)
+            };
+            a.writer.record(entry);
+        }
         if let Some(spend) = &self.spend {
             spend.record(record);
         }
@@ -155,6 +213,17 @@ impl Settlement {
 /// A request that was admitted but failed: its record, at no cost. The
 /// pass is dropped with it, releasing its reservation and rate slots.
 pub fn failed(gw: &Gateway, pass: Pass, ticket: &Ticket, e: &ApiError) {
+    if let Some(writer) = &gw.audit {
+        writer.record(AuditEntry {
+            model_group: Some(ticket.model.clone()),
+            attempts: vec![Attempt {
+                deployment_id: String::new(),
+                region: None,
+                outcome: format!("{} {}", e.status.as_u16(), e.error_type),
+            }],
+            ..audit_entry(&pass, ticket)
+        });
+    }
     if gw.config.storage.disable_spend_logs {
         return;
     }
@@ -164,6 +233,37 @@ pub fn failed(gw: &Gateway, pass: Pass, ticket: &Ticket, e: &ApiError) {
         ..ticket.record(&pass, &ticket.model, SpendStatus::Failure)
     };
     gw.spend.record(record);
+}
+
+/// What every audit record of a request says: when, who, from where, and
+/// the data class with what decided it.
+fn audit_entry(pass: &Pass, ticket: &Ticket) -> AuditEntry {
+    let c = &pass.caller;
+    AuditEntry {
+        time_ms: ticket.started_ms,
+        kind: AuditKind::Request,
+        request_id: Some(ticket.request_id.clone()),
+        key_hash: c.key_hash.clone(),
+        user_id: c.user_id.clone(),
+        team_id: c.team_id.clone(),
+        caller_addr: c.addr.map(|a| a.to_string()),
+        data_class: pass.data_class.as_ref().map(|d| d.name.clone()),
+        data_class_reason: pass.data_class.as_ref().map(|d| d.by.clone()),
+        ..AuditEntry::default()
+    }
+}
+
+fn pass_class(pass: &Pass) -> usize {
+    pass.data_class.as_ref().map_or(0, |d| d.class)
+}
+
+/// `compliance.audit.store_plaintext_up_to` admits this class.
+fn plaintext_allowed(gw: &Gateway, class: &usize) -> bool {
+    gw.config
+        .audit
+        .as_ref()
+        .and_then(|a| a.store_plaintext_up_to)
+        .is_some_and(|up_to| *class <= up_to)
 }
 
 fn unix_millis() -> i64 {

@@ -25,6 +25,7 @@ use axum::routing::{get, post};
 
 use crate::accounts::Accounts;
 use crate::alerts::Alerter;
+use crate::audit::{AnchorOptions, AuditOptions, AuditSecret, AuditWriter};
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::enforce::Enforcer;
@@ -50,6 +51,9 @@ pub struct Gateway {
     pub enforcer: Arc<Enforcer>,
     /// Budget alerts to the configured webhooks, sent in the background.
     pub alerter: Alerter,
+    /// The tamper-evident audit log (`compliance.audit`), written in the
+    /// background like spend.
+    pub audit: Option<AuditWriter>,
     pub started_at: SystemTime,
 }
 
@@ -68,6 +72,26 @@ impl Gateway {
             },
         );
         let transport = Transport::new();
+        let audit = config.audit.as_ref().map(|a| {
+            let options = AuditOptions {
+                anchors: AnchorOptions {
+                    every_records: a.anchor_every_records,
+                    file: a.anchor_file.clone(),
+                    ..AnchorOptions::default()
+                },
+                ..AuditOptions::default()
+            };
+            let secret = AuditSecret::new(a.secret.expose().as_bytes());
+            AuditWriter::start(store.clone(), secret, options)
+        });
+        if let Some(audit) = &audit {
+            audit.record(crate::audit::AuditEntry {
+                time_ms: crate::store::accounts::now() * 1000,
+                kind: crate::audit::AuditKind::ConfigLoad,
+                data_class_reason: Some(format!("configuration {}", config.source)),
+                ..Default::default()
+            });
+        }
         let enforcer = Arc::new(Enforcer::new(config.alerts.budget_alert_threshold));
         crate::enforce::seed_tag_budgets(&store, &enforcer, &config.tag_budgets).await?;
         Ok(Gateway {
@@ -79,6 +103,7 @@ impl Gateway {
             ),
             accounts,
             enforcer,
+            audit,
             alerter: Alerter::new(&config.alerts, transport.client().clone()),
             transport,
             router: Router::new(&config.deployments, &config.router),

@@ -109,6 +109,7 @@ pub fn build(
     let alerts = alert_settings(general, &env, &mut f);
     let tag_budgets = super::tag_budgets::tag_budgets(router, &mut f);
     let compliance = super::compliance::compliance(&root, &mut f);
+    let audit = super::audit_settings::audit_settings(&root, &compliance, &env, &mut f);
     let network = super::network_rules::network_settings(&root, general, &compliance, &mut f);
     let prices = Arc::new(price_table(litellm, file, &env, &mut f));
 
@@ -167,6 +168,7 @@ pub fn build(
             tag_budgets,
             compliance,
             network,
+            audit,
             prices,
         },
         warnings: f.warnings,

@@ -3,6 +3,7 @@
 //! reported together; keys accepted but not acted on yet become warnings.
 
 mod alert_settings;
+mod audit_settings;
 mod build;
 mod compliance;
 mod describe;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 pub use alert_settings::AlertSettings;
+pub use audit_settings::AuditSettings;
 pub use compliance::Compliance;
 pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
@@ -59,6 +61,8 @@ pub struct Config {
     pub compliance: Compliance,
     /// `allowed_ips`, trusted proxies and network rules.
     pub network: NetworkSettings,
+    /// `compliance.audit`; `None`: no audit log.
+    pub audit: Option<AuditSettings>,
     /// The bundled prices with `litellm_settings.price_file` laid over them.
     pub prices: Arc<crate::cost::PriceTable>,
 }

@@ -24,6 +24,8 @@ pub const HEADER: &str = "x-switchyard-data-class";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decided {
     pub class: usize,
+    /// The class's name, as the configuration spells it.
+    pub name: String,
     /// What set it: `default`, `key`, `team`, `user`, `request`, `tag:NAME`.
     pub by: String,
 }
@@ -40,12 +42,14 @@ pub fn decide(
 ) -> Result<Decided, ApiError> {
     let mut decided = Decided {
         class: c.default_class,
+        name: String::new(),
         by: "default".into(),
     };
     let mut raise = |class: usize, by: &str| {
         if class > decided.class {
             decided = Decided {
                 class,
+                name: String::new(),
                 by: by.to_string(),
             };
         }
@@ -90,6 +94,7 @@ pub fn decide(
             raise(*class, &format!("tag:{tag}"));
         }
     }
+    decided.name = c.class_name(decided.class).to_string();
     Ok(decided)
 }
 

@@ -55,6 +55,8 @@ impl Enforcer {
 /// Who called, for the spend record.
 #[derive(Clone, Debug, Default)]
 pub struct Caller {
+    /// The caller's address (`network::caller_ip`), for the audit log.
+    pub addr: Option<std::net::IpAddr>,
     pub key_hash: Option<String>,
     pub key_alias: Option<String>,
     pub user_id: Option<String>,
@@ -140,6 +142,7 @@ pub fn admit(
     {
         class = data_class::Decided {
             class: min,
+            name: compliance.class_name(min).to_string(),
             by: format!("network:{range}"),
         };
     }
@@ -161,7 +164,10 @@ pub fn admit(
     // The master key is never limited (LiteLLM's rule for admins).
     if *principal == Principal::Admin {
         return Ok(Pass {
-            caller: caller(None, None, body),
+            caller: Caller {
+                addr: caller_ip,
+                ..caller(None, None, body)
+            },
             policies: rules,
             data_class: Some(class),
             ..Pass::default()
@@ -173,7 +179,10 @@ pub fn admit(
     }
     let end_user = end_user(gw, body)?;
     let mut pass = Pass {
-        caller: caller(key, end_user.as_ref(), body),
+        caller: Caller {
+            addr: caller_ip,
+            ..caller(key, end_user.as_ref(), body)
+        },
         key: key.cloned(),
         ..Pass::default()
     };
@@ -267,6 +276,7 @@ fn caller(
         .or_else(|| body.get("user").and_then(Value::as_str).map(str::to_string));
     match key {
         Some(e) => Caller {
+            addr: None,
             key_hash: Some(e.key.token_hash.clone()),
             key_alias: e.key.key_alias.clone(),
             user_id: e.key.user_id.clone(),

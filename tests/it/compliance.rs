@@ -3,5 +3,6 @@
 //! (`confidential`) and a local one (`secret`) in one group, with a
 //! fallback group in the US.
 
+mod audit_trail;
 mod data_classes;
 mod network;
