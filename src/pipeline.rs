@@ -42,7 +42,12 @@ pub async fn handle(
     let call_id = new_call_id();
     let mut ticket = Ticket::new(call_id.clone(), call_type(op));
     let response = match admit_and_execute(&gw, op, peer, &headers, body, &mut ticket).await {
-        Ok((answer, request, size, pass)) => {
+        Ok((mut answer, request, size, mut pass)) => {
+            // The `pii` guardrail's placeholders, back to what the caller wrote.
+            if let (Some(masked), Payload::Json(bytes)) = (pass.masked.take(), &answer.payload) {
+                let restored = masked.restore(&String::from_utf8_lossy(bytes));
+                answer.payload = Payload::Json(Bytes::from(restored));
+            }
             let mut settlement = Settlement::new(&gw, &answer.meta, pass, ticket);
             if settlement.audited() {
                 settlement.set_texts(Some(prompt_text(&request.body)), None);
@@ -76,12 +81,22 @@ async fn admit_and_execute(
     let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
     let mut request = ApiRequest::parse(op, &bytes)?;
     retry::tags_from_header(headers, &mut request.body);
+    let screened = enforce::guardrails::screen(
+        &gw.config.guardrails,
+        principal.key().map(|k| &**k),
+        &mut request.body,
+    )?;
     let asked = enforce::Asked {
         data_class: data_class_header(headers),
+        raised_by_guardrail: screened.raise_to.clone(),
         caller_ip: enforce::network::caller_ip(&gw.config.network, peer, headers),
         ..enforce::Asked::from(&mut request)
     };
     let mut pass = enforce::admit(gw, &principal, route(op), asked, bytes.len())?;
+    if !screened.masked.is_empty() {
+        pass.masked = Some(screened.masked);
+    }
+    pass.guardrail_outcomes = screened.outcomes;
     ticket.model.clone_from(&request.model);
     let policies = std::mem::take(&mut pass.policies);
     match execute(gw, &request, policies).await {

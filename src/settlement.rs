@@ -249,6 +249,11 @@ fn audit_entry(pass: &Pass, ticket: &Ticket) -> AuditEntry {
         caller_addr: c.addr.map(|a| a.to_string()),
         data_class: pass.data_class.as_ref().map(|d| d.name.clone()),
         data_class_reason: pass.data_class.as_ref().map(|d| d.by.clone()),
+        guardrails: if pass.guardrail_outcomes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::Value::Object(pass.guardrail_outcomes.clone())
+        },
         ..AuditEntry::default()
     }
 }

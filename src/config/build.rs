@@ -110,6 +110,7 @@ pub fn build(
     let tag_budgets = super::tag_budgets::tag_budgets(router, &mut f);
     let compliance = super::compliance::compliance(&root, &mut f);
     let audit = super::audit_settings::audit_settings(&root, &compliance, &env, &mut f);
+    let guardrails = super::guardrail_settings::guardrails(&root, &mut f);
     let network = super::network_rules::network_settings(&root, general, &compliance, &mut f);
     let prices = Arc::new(price_table(litellm, file, &env, &mut f));
 
@@ -169,6 +170,7 @@ pub fn build(
             compliance,
             network,
             audit,
+            guardrails,
             prices,
         },
         warnings: f.warnings,

@@ -9,11 +9,11 @@ pub const SECTIONS: &[&str] = &[
     "litellm_settings",
     "environment_variables",
     "compliance",
+    "guardrails",
 ];
 
 /// Top-level sections LiteLLM users write that later work will act on.
 pub const LATER_SECTIONS: &[&str] = &[
-    "guardrails",
     "credential_list",
     "callback_settings",
     "files_settings",

@@ -10,6 +10,7 @@ mod describe;
 pub mod diag;
 mod env;
 mod group_refs;
+mod guardrail_settings;
 mod keys;
 mod network_rules;
 mod provider_settings;
@@ -31,6 +32,7 @@ pub use audit_settings::AuditSettings;
 pub use compliance::Compliance;
 pub use describe::describe;
 pub use diag::{ConfigErrors, Diagnostic};
+pub use guardrail_settings::{Guardrail, GuardrailKind};
 pub use network_rules::{NetworkRule, NetworkSettings};
 pub use router_settings::{RouterSettings, Strategy};
 pub use storage_settings::StorageSettings;
@@ -63,6 +65,8 @@ pub struct Config {
     pub network: NetworkSettings,
     /// `compliance.audit`; `None`: no audit log.
     pub audit: Option<AuditSettings>,
+    /// The `guardrails:` section (pre-call ones).
+    pub guardrails: Vec<Guardrail>,
     /// The bundled prices with `litellm_settings.price_file` laid over them.
     pub prices: Arc<crate::cost::PriceTable>,
 }

@@ -11,6 +11,7 @@
 
 mod access;
 pub mod data_class;
+pub mod guardrails;
 pub mod network;
 mod resets;
 mod scopes;
@@ -78,6 +79,10 @@ pub struct Pass {
     pub policies: Vec<Arc<dyn Policy>>,
     /// The request's data class and what decided it.
     pub data_class: Option<data_class::Decided>,
+    /// Values the `pii` guardrail masked, to restore in the answer.
+    pub masked: Option<crate::guardrails::pii::Mapping>,
+    /// What each guardrail found, for the audit record.
+    pub guardrail_outcomes: Map<String, Value>,
 }
 
 impl Pass {
@@ -99,6 +104,8 @@ pub struct Asked<'a> {
     pub data_class: Option<&'a str>,
     /// The caller's address (`network::caller_ip`).
     pub caller_ip: Option<std::net::IpAddr>,
+    /// The class a guardrail's `raise_class` asks for.
+    pub raised_by_guardrail: Option<String>,
 }
 
 impl<'a> Asked<'a> {
@@ -108,6 +115,7 @@ impl<'a> Asked<'a> {
             body: &request.body,
             data_class: None,
             caller_ip: None,
+            raised_by_guardrail: None,
         }
     }
 }
@@ -127,6 +135,7 @@ pub fn admit(
         body,
         data_class: requested_class,
         caller_ip,
+        raised_by_guardrail,
     } = asked;
     let key = principal.key();
     // Every caller, the master key too, is held to the network rules and
@@ -137,6 +146,18 @@ pub fn admit(
     let compliance = &gw.config.compliance;
     let mut class =
         data_class::decide(compliance, key.map(|k| &**k), requested_class, body, &tags)?;
+    if let Some(name) = raised_by_guardrail {
+        // An unknown class fails closed, to the highest.
+        let top = compliance.classes.len().saturating_sub(1);
+        let raised = compliance.class_index(&name).unwrap_or(top);
+        if raised > class.class {
+            class = data_class::Decided {
+                class: raised,
+                name: compliance.class_name(raised).to_string(),
+                by: "guardrail:pii".into(),
+            };
+        }
+    }
     if let Some((min, range)) = network::min_class(net, caller_ip)
         && min > class.class
     {

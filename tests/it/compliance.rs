@@ -5,4 +5,5 @@
 
 mod audit_trail;
 mod data_classes;
+mod guardrails;
 mod network;

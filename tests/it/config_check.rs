@@ -82,7 +82,7 @@ router_settings:
   redis_host: localhost
 litellm_settings:
   cache: true
-guardrails: []
+credential_list: []
 weird_section: 1
 ";
     let loaded = load_str(yaml, "w.yaml").unwrap_or_else(|e| panic!("{e}"));
@@ -93,7 +93,7 @@ weird_section: 1
         "w.yaml:8: router_settings.routing_strategy: \"provider-budget-routing\" is not implemented yet",
         "w.yaml:9: router_settings.redis_host: accepted, but not acted on yet",
         "w.yaml:11: litellm_settings.cache: accepted, but not acted on yet",
-        "w.yaml:12: guardrails: accepted, but not acted on yet",
+        "w.yaml:12: credential_list: accepted, but not acted on yet",
         "w.yaml:13: weird_section: unknown section",
     ];
     for e in expect {

@@ -281,6 +281,8 @@ async fn accept(
         body: &request,
         data_class: pipeline::data_class_header(headers),
         caller_ip: enforce::network::caller_ip(&gw.config.network, caller.peer, headers),
+        // Guardrails run on the OpenAI routes only, so far.
+        raised_by_guardrail: None,
     };
     let mut pass = enforce::admit(gw, &principal, route, asked, bytes.len())?;
     // A key's alias may have renamed the model.

@@ -1,0 +1,161 @@
+//! The `guardrails:` section, in LiteLLM's shape: a list of
+//! `{guardrail_name, litellm_params: {guardrail, mode, default_on, …}}`.
+//! Built in: `pii` (with `entities: {EMAIL: mask, IBAN: block, …}`,
+//! `raise_to` for `raise_class`, default: mask every type) and
+//! `prompt_injection` (`action: block | flag`). Only `mode: pre_call` is
+//! acted on today.
+//!
+//! ```yaml
+//! guardrails:
+//!   - guardrail_name: pii-mask
+//!     litellm_params: {guardrail: pii, mode: pre_call, default_on: true,
+//!                      entities: {EMAIL: mask, IBAN: block, AHV: raise_class}, raise_to: confidential}
+//!   - guardrail_name: injection
+//!     litellm_params: {guardrail: prompt_injection, mode: pre_call, action: block}
+//! ```
+
+use super::diag::Findings;
+use super::values::{flag, string};
+use super::yaml::{Kind, Node};
+use crate::guardrails::injection::InjectionAction;
+use crate::guardrails::pii::{Action, EntityType, PiiPolicy};
+
+#[derive(Clone, Debug)]
+pub struct Guardrail {
+    pub name: String,
+    pub default_on: bool,
+    pub kind: GuardrailKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum GuardrailKind {
+    Pii(PiiPolicy),
+    Injection(InjectionAction),
+}
+
+pub(super) fn guardrails(root: &Node, f: &mut Findings) -> Vec<Guardrail> {
+    let Some(node) = root.get("guardrails").filter(|n| !n.is_null()) else {
+        return Vec::new();
+    };
+    let Kind::Seq(items) = &node.kind else {
+        f.error(node.line, "guardrails", "must be a list of guardrails");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("guardrails[{i}]");
+        let Some(name) = item
+            .get("guardrail_name")
+            .and_then(|n| string(n, &format!("{path}.guardrail_name"), f))
+        else {
+            f.error(item.line, &format!("{path}.guardrail_name"), "is required");
+            continue;
+        };
+        let params = item.get("litellm_params");
+        let get = |k: &str| params.and_then(|p| p.get(k)).filter(|n| !n.is_null());
+        let p = |k: &str| format!("{path}.litellm_params.{k}");
+        let mode = get("mode")
+            .and_then(|n| string(n, &p("mode"), f))
+            .unwrap_or_else(|| "pre_call".into());
+        if mode != "pre_call" {
+            if let Some(n) = get("mode") {
+                f.warn(
+                    n.line,
+                    &p("mode"),
+                    format!("{mode:?} is not acted on yet; only pre_call is"),
+                );
+            }
+            continue;
+        }
+        let default_on = get("default_on")
+            .and_then(|n| flag(n, &p("default_on"), f))
+            .unwrap_or(false);
+        let kind = match get("guardrail")
+            .and_then(|n| string(n, &p("guardrail"), f))
+            .as_deref()
+        {
+            Some("pii") | Some("presidio") => {
+                GuardrailKind::Pii(pii_policy(get("entities"), get("raise_to"), &p, f))
+            }
+            Some("prompt_injection") | Some("detect_prompt_injection") => {
+                let action = match get("action")
+                    .and_then(|n| string(n, &p("action"), f))
+                    .as_deref()
+                {
+                    None | Some("block") => InjectionAction::Block,
+                    Some("flag") => InjectionAction::Flag,
+                    Some(other) => {
+                        f.error(
+                            item.line,
+                            &p("action"),
+                            format!("{other:?}: use block or flag"),
+                        );
+                        continue;
+                    }
+                };
+                GuardrailKind::Injection(action)
+            }
+            other => {
+                let line = get("guardrail").map_or(item.line, |n| n.line);
+                f.warn(
+                    line,
+                    &p("guardrail"),
+                    format!(
+                        "{other:?} is not a built-in guardrail (pii, prompt_injection); ignored"
+                    ),
+                );
+                continue;
+            }
+        };
+        out.push(Guardrail {
+            name,
+            default_on,
+            kind,
+        });
+    }
+    out
+}
+
+fn pii_policy(
+    entities: Option<&Node>,
+    raise_to: Option<&Node>,
+    p: &dyn Fn(&str) -> String,
+    f: &mut Findings,
+) -> PiiPolicy {
+    let mut policy = match entities {
+        None => PiiPolicy::all(Action::Mask),
+        Some(_) => PiiPolicy::default(),
+    };
+    if let Some(Node {
+        kind: Kind::Map(entries),
+        ..
+    }) = entities
+    {
+        for (entity, line, action) in entries {
+            let Some(entity_type) = EntityType::parse(entity) else {
+                f.error(
+                    *line,
+                    &p(&format!("entities.{entity}")),
+                    "unknown entity: EMAIL, PHONE, IBAN, CARD, AHV or IP",
+                );
+                continue;
+            };
+            let action = match string(action, &p(&format!("entities.{entity}")), f).as_deref() {
+                Some("mask") => Action::Mask,
+                Some("block") => Action::Block,
+                Some("raise_class") => Action::RaiseClass,
+                _ => {
+                    f.error(
+                        *line,
+                        &p(&format!("entities.{entity}")),
+                        "use mask, block or raise_class",
+                    );
+                    continue;
+                }
+            };
+            policy.actions.insert(entity_type, action);
+        }
+    }
+    policy.raise_to = raise_to.and_then(|n| string(n, &p("raise_to"), f));
+    policy
+}
