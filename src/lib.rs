@@ -20,6 +20,7 @@ pub mod mock_server;
 pub mod pipeline;
 pub mod providers;
 pub mod relay;
+pub mod respond;
 pub mod router;
 pub mod server;
 pub mod settlement;

@@ -1,7 +1,8 @@
 //! The request path, top to bottom. Each step lives in its own module:
 //!
-//! api (parse) → auth → [policy, limits, cache: later] → router (plan)
-//! → providers (encode → transport → decode) → [cost, telemetry: later]
+//! api (parse) → auth → guardrails → enforce (policy, limits) → router (plan)
+//! → providers (encode → transport → decode) → metering → settlement (limits,
+//! spend, audit)
 //! → response, streamed chunk by chunk.
 
 use std::convert::Infallible;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::Stream;
@@ -23,6 +24,8 @@ use crate::enforce::{self, Pass};
 use crate::metering;
 use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
+use crate::respond::COST;
+pub use crate::respond::{FALLBACKS, RETRIES, new_call_id, respond, set_call_id, with_call_id};
 use crate::router::retry::{self, RequestRouting};
 use crate::router::state::InFlight;
 use crate::router::{Constraints, Plan, Policy};
@@ -275,7 +278,18 @@ pub async fn execute_plan(
     let attempts = run_group(gw, model, first, request, &routing, constraints, &mut tries);
     match attempts.await {
         Ok(done) => Ok(answered(done, plan.group, tries)),
-        Err(failure) => fall_back(gw, &plan.group, failure, request, constraints, tries).await,
+        Err(failure) => {
+            fall_back(
+                gw,
+                &plan.group,
+                failure,
+                request,
+                &routing,
+                constraints,
+                tries,
+            )
+            .await
+        }
     }
 }
 
@@ -288,10 +302,10 @@ pub async fn fall_back(
     group: &str,
     (mut error, class): GroupFailure,
     request: &ApiRequest,
+    routing: &RequestRouting,
     constraints: &Constraints,
     mut tries: Tries,
 ) -> Result<Answer, ApiError> {
-    let routing = RequestRouting::from_body(&request.body);
     if routing.disable_fallbacks || !retry::falls_back(class) {
         return Err(tries.label(error));
     }
@@ -310,15 +324,7 @@ pub async fn fall_back(
             .router
             .group_name(&target)
             .unwrap_or_else(|| target.clone());
-        let attempts = run_group(
-            gw,
-            &target,
-            None,
-            request,
-            &routing,
-            constraints,
-            &mut tries,
-        );
+        let attempts = run_group(gw, &target, None, request, routing, constraints, &mut tries);
         match attempts.await {
             Ok(done) => return Ok(answered(done, name, tries)),
             Err((e, class)) => {
@@ -333,15 +339,23 @@ pub async fn fall_back(
 }
 
 /// Whether a failure of `group` with `class` has a fallback group to go to.
-pub fn has_fallbacks(gw: &Gateway, group: &str, class: FailureClass, request: &ApiRequest) -> bool {
-    let routing = RequestRouting::from_body(&request.body);
+pub fn has_fallbacks(
+    gw: &Gateway,
+    group: &str,
+    class: FailureClass,
+    routing: &RequestRouting,
+) -> bool {
+    let configured;
+    let targets = match &routing.fallbacks {
+        Some(list) => list,
+        None => {
+            configured = gw.router.fallbacks_for(group, class);
+            &configured
+        }
+    };
     !routing.disable_fallbacks
         && retry::falls_back(class)
-        && routing
-            .fallbacks
-            .unwrap_or_else(|| gw.router.fallbacks_for(group, class))
-            .iter()
-            .any(|g| gw.router.has_group(g))
+        && targets.iter().any(|g| gw.router.has_group(g))
 }
 
 fn answered(
@@ -515,7 +529,7 @@ pub(crate) async fn attempt(
     Ok((Payload::Json(bytes), sent.elapsed()))
 }
 
-fn timed_out(setting: &str, limit: Duration) -> ProviderError {
+pub(crate) fn timed_out(setting: &str, limit: Duration) -> ProviderError {
     ProviderError::new(
         FailureClass::Timeout,
         format!(
@@ -535,76 +549,4 @@ pub(crate) fn without_secrets(mut e: ProviderError, d: &Deployment) -> ProviderE
         e.message = e.message.replace(key.expose(), &key.masked());
     }
     e
-}
-
-const CALL_ID: HeaderName = HeaderName::from_static("x-litellm-call-id");
-const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
-const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
-const DURATION: HeaderName = HeaderName::from_static("x-litellm-response-duration-ms");
-const OVERHEAD: HeaderName = HeaderName::from_static("x-litellm-overhead-duration-ms");
-const COST: HeaderName = HeaderName::from_static("x-litellm-response-cost");
-const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
-pub const RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
-pub const FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");
-
-/// The response every route sends for an answer: 200, the content type and
-/// the `x-litellm-*` headers LiteLLM users' dashboards read.
-pub fn respond(body: Body, streaming: bool, meta: &Meta, started: Instant) -> Response {
-    let total = started.elapsed();
-    let overhead = total.saturating_sub(meta.upstream_time);
-    let content_type = if streaming {
-        "text/event-stream"
-    } else {
-        "application/json"
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() = StatusCode::OK;
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if streaming {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    }
-    let millis = |t: Duration| HeaderValue::from_str(&format!("{:.3}", t.as_secs_f64() * 1000.0));
-    for (name, value) in [
-        (MODEL_ID, HeaderValue::from_str(&meta.deployment.id)),
-        (MODEL_GROUP, HeaderValue::from_str(&meta.group)),
-        (DURATION, millis(total)),
-        (OVERHEAD, millis(overhead)),
-        (API_BASE, HeaderValue::from_str(&meta.deployment.api_base)),
-        (RETRIES, Ok(HeaderValue::from(meta.retries))),
-        (FALLBACKS, Ok(HeaderValue::from(meta.fallbacks))),
-    ] {
-        if let Ok(v) = value {
-            h.insert(name, v);
-        }
-    }
-    response
-}
-
-/// Every response, success or error, carries a call id.
-pub fn with_call_id(response: Response) -> Response {
-    set_call_id(response, &new_call_id())
-}
-
-/// A request's id: its `x-litellm-call-id` and its spend record's.
-/// Time-ordered (UUID v7: milliseconds, then random bits), so that spend-log
-/// rows keyed by it are appended to their index instead of landing on a
-/// random page each: random keys made the writer rewrite hundreds of pages
-/// per batch. Unique, not unguessable: no system call for randomness.
-pub fn new_call_id() -> String {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let random = fastrand::u128(..).to_le_bytes();
-    let mut tail = [0u8; 10];
-    tail.copy_from_slice(&random[..10]);
-    let id = uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid();
-    id.hyphenated().to_string()
-}
-
-pub fn set_call_id(mut response: Response, id: &str) -> Response {
-    if let Ok(id) = HeaderValue::from_str(id) {
-        response.headers_mut().insert(CALL_ID, id);
-    }
-    response
 }

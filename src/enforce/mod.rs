@@ -142,7 +142,7 @@ pub fn admit(
     // stays within its data class.
     let net = &gw.config.network;
     network::check_allowed(net, caller_ip)?;
-    let tags = crate::router::retry::RequestRouting::from_body(body).tags;
+    let tags = tags_of(key.map(|k| &**k), body);
     let compliance = &gw.config.compliance;
     let mut class =
         data_class::decide(compliance, key.map(|k| &**k), requested_class, body, &tags)?;
@@ -187,7 +187,7 @@ pub fn admit(
         return Ok(Pass {
             caller: Caller {
                 addr: caller_ip,
-                ..caller(None, None, body)
+                ..caller(None, None, body, tags)
             },
             policies: rules,
             data_class: Some(class),
@@ -202,7 +202,7 @@ pub fn admit(
     let mut pass = Pass {
         caller: Caller {
             addr: caller_ip,
-            ..caller(key, end_user.as_ref(), body)
+            ..caller(key, end_user.as_ref(), body, tags)
         },
         key: key.cloned(),
         ..Pass::default()
@@ -280,18 +280,24 @@ fn end_user(gw: &Gateway, body: &Map<String, Value>) -> Result<Option<EndUser>, 
     Ok(Some(EndUser { row, budget }))
 }
 
-fn caller(
-    key: Option<&Arc<KeyEntry>>,
-    end_user: Option<&EndUser>,
-    body: &Map<String, Value>,
-) -> Caller {
-    // The request's tags, and those of its key (LiteLLM's key tags).
+/// The request's tags, and those of its key (LiteLLM's key tags): read
+/// once, for the data class, the tag budgets and the spend record.
+fn tags_of(key: Option<&KeyEntry>, body: &Map<String, Value>) -> Vec<String> {
     let mut tags = crate::router::retry::RequestRouting::from_body(body).tags;
     for t in key.iter().flat_map(|e| &e.key.tags) {
         if !tags.contains(t) {
             tags.push(t.clone());
         }
     }
+    tags
+}
+
+fn caller(
+    key: Option<&Arc<KeyEntry>>,
+    end_user: Option<&EndUser>,
+    body: &Map<String, Value>,
+    tags: Vec<String>,
+) -> Caller {
     let end_user = end_user
         .map(|e| e.row.end_user_id.clone())
         .or_else(|| body.get("user").and_then(Value::as_str).map(str::to_string));

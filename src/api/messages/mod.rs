@@ -35,6 +35,7 @@ use crate::enforce::{self, Pass};
 use crate::metering;
 use crate::pipeline::{self, Meta, Payload};
 use crate::providers::{Operation, ProviderKind};
+use crate::router::retry::RequestRouting;
 use crate::router::{Constraints, Plan, retry};
 use crate::settlement::{self, Settlement, Ticket};
 use crate::spend::CallType;
@@ -117,24 +118,26 @@ async fn create_message(
                 failure,
                 retries,
                 response,
-            }) => match as_chat(&request) {
-                Ok(chat) if pipeline::has_fallbacks(gw, &group, failure.1, &chat) => {
-                    let tries = pipeline::Tries {
-                        retries,
-                        fallbacks: 0,
-                    };
-                    let answer =
-                        pipeline::fall_back(gw, &group, failure, &chat, &constraints, tries);
-                    answer.await.map(|a| (a, chat))
-                }
-                Ok(_) | Err(_) => {
+            }) => {
+                let chat = as_chat(&request)
+                    .ok()
+                    .map(|chat| (RequestRouting::from_body(&chat.body), chat))
+                    .filter(|(routing, _)| pipeline::has_fallbacks(gw, &group, failure.1, routing));
+                let Some((routing, chat)) = chat else {
                     settlement::failed(gw, pass, &ticket, &failure.0);
                     return match response {
                         Some(response) => Ok(response),
                         None => Err(failure.0),
                     };
-                }
-            },
+                };
+                let tries = pipeline::Tries {
+                    retries,
+                    fallbacks: 0,
+                };
+                let answer =
+                    pipeline::fall_back(gw, &group, failure, &chat, &routing, &constraints, tries);
+                answer.await.map(|a| (a, chat))
+            }
             Err(e) => Err(e),
         }
     } else {

@@ -147,7 +147,7 @@ pub async fn forward(
                 } else {
                     "timeout"
                 };
-                (timed_out(setting, wait), None)
+                (pipeline::timed_out(setting, wait), None)
             }
         };
         router.failed(&d, failure.class);
@@ -197,17 +197,6 @@ fn class_of(status: StatusCode) -> FailureClass {
         500..=599 => FailureClass::ServerError,
         _ => FailureClass::BadRequest,
     }
-}
-
-fn timed_out(setting: &str, limit: std::time::Duration) -> ProviderError {
-    ProviderError::new(
-        FailureClass::Timeout,
-        format!(
-            "The upstream did not answer within {} s ({setting}).",
-            limit.as_secs_f64()
-        ),
-    )
-    .with_code("timeout")
 }
 
 /// `{api_base}/v1/{path}`; an `api_base` that already ends in `/v1` is not
