@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -21,6 +21,8 @@ use crate::api::wire::ApiRequest;
 use crate::api::{Gateway, body};
 use crate::config::Deployment;
 use crate::enforce::{self, Pass};
+use crate::guardrails::answer::Findings;
+use crate::guardrails::openai_answer;
 use crate::metering;
 use crate::providers::{self, FailureClass, Operation, ProviderError};
 use crate::relay::relay;
@@ -45,29 +47,64 @@ pub async fn handle(
     let call_id = new_call_id();
     let mut ticket = Ticket::new(call_id.clone(), call_type(op));
     let response = match admit_and_execute(&gw, op, peer, &headers, body, &mut ticket).await {
-        Ok((mut answer, request, size, mut pass)) => {
-            // The `pii` guardrail's placeholders, back to what the caller wrote.
-            if let (Some(masked), Payload::Json(bytes)) = (pass.masked.take(), &answer.payload) {
-                let restored = masked.restore(&String::from_utf8_lossy(bytes));
-                answer.payload = Payload::Json(Bytes::from(restored));
-            }
-            let mut settlement = Settlement::new(&gw, &answer.meta, pass, ticket);
-            if settlement.audited() {
-                settlement.set_texts(Some(prompt_text(&request.body)), None);
-            }
-            let (body, streaming, cost, limits) =
-                metered(&gw, answer.payload, &request, size, settlement);
-            let mut response = respond(body, streaming, &answer.meta, started);
-            let h = response.headers_mut();
-            h.extend(limits);
-            if let Some(cost) = cost.and_then(|c| HeaderValue::from_str(&format!("{c}")).ok()) {
-                h.insert(COST, cost);
-            }
-            response
+        Ok((answer, request, size, pass)) => {
+            answer_request(&gw, answer, request, size, pass, ticket, started)
         }
         Err(e) => e.into_response(),
     };
     set_call_id(response, &call_id)
+}
+
+/// The answer, through the answer guardrails, metered and settled.
+fn answer_request(
+    gw: &Gateway,
+    mut answer: Answer,
+    request: ApiRequest,
+    size: usize,
+    mut pass: Pass,
+    ticket: Ticket,
+    started: Instant,
+) -> Response {
+    let rules = std::mem::take(&mut pass.answer);
+    let findings = Arc::new(Mutex::new(Findings::default()));
+    let mut blocked = None;
+    if !rules.is_empty() {
+        answer.payload = match answer.payload {
+            Payload::Json(bytes) => {
+                let mut f = Findings::default();
+                let guarded = openai_answer::whole(&rules, &bytes, &mut f);
+                enforce::guardrails::note_answer(&mut pass.guardrail_outcomes, &f);
+                match guarded {
+                    Ok(guarded) => Payload::Json(guarded),
+                    // The provider answered (and charged): settled as
+                    // answered, refused to the client.
+                    Err(e) => {
+                        blocked = Some(e);
+                        Payload::Json(bytes)
+                    }
+                }
+            }
+            Payload::Events(events) => {
+                Payload::Events(openai_answer::stream(rules, events, findings.clone()))
+            }
+        };
+    }
+    let mut settlement = Settlement::new(gw, &answer.meta, pass, ticket);
+    settlement.watch_answer(findings);
+    if settlement.audited() {
+        settlement.set_texts(Some(prompt_text(&request.body)), None);
+    }
+    let (body, streaming, cost, limits) = metered(gw, answer.payload, &request, size, settlement);
+    if let Some(e) = blocked {
+        return e.into_response();
+    }
+    let mut response = respond(body, streaming, &answer.meta, started);
+    let h = response.headers_mut();
+    h.extend(limits);
+    if let Some(cost) = cost.and_then(|c| HeaderValue::from_str(&format!("{c}")).ok()) {
+        h.insert(COST, cost);
+    }
+    response
 }
 
 /// Authenticates, reads and checks the request against the caller's rights
@@ -88,6 +125,7 @@ async fn admit_and_execute(
         &gw.config.guardrails,
         principal.key().map(|k| &**k),
         &mut request.body,
+        &enforce::guardrails::OPENAI_CHAT,
     )?;
     let asked = enforce::Asked {
         data_class: data_class_header(headers),
@@ -96,16 +134,15 @@ async fn admit_and_execute(
         ..enforce::Asked::from(&mut request)
     };
     let mut pass = enforce::admit(gw, &principal, route(op), asked, bytes.len())?;
-    if !screened.masked.is_empty() {
-        pass.masked = Some(screened.masked);
-    }
+    pass.answer = screened.answer;
     pass.guardrail_outcomes = screened.outcomes;
     ticket.model.clone_from(&request.model);
     let policies = std::mem::take(&mut pass.policies);
-    match execute(gw, &request, policies).await {
+    let mut tries = Tries::default();
+    match execute(gw, &request, policies, &mut tries).await {
         Ok(answer) => Ok((answer, request, bytes.len(), pass)),
         Err(e) => {
-            settlement::failed(gw, pass, ticket, &e);
+            settlement::failed(gw, pass, ticket, &e, &tries.attempted);
             Err(e)
         }
     }
@@ -197,9 +234,34 @@ pub fn meter_events(
 ) -> EventStream {
     let d = settlement.deployment().clone();
     let prices = &gw.config.prices;
-    metering::stream(prices, events, &d, request, request_bytes, move |m| {
+    // The audit log hashes the stream as the client received it.
+    let copy = settlement
+        .audited()
+        .then(|| Arc::new(Mutex::new(Vec::new())));
+    let mut settlement = settlement;
+    let watched = copy.clone();
+    let events = metering::stream(prices, events, &d, request, request_bytes, move |m| {
+        if let Some(copy) = watched
+            && let Ok(bytes) = copy.lock()
+        {
+            settlement.set_texts(None, Some(String::from_utf8_lossy(&bytes).into_owned()));
+        }
         settlement.settle(m);
-    })
+    });
+    match copy {
+        Some(copy) => copied(events, copy),
+        None => events,
+    }
+}
+
+/// The stream, each event also appended to `copy`.
+fn copied(events: EventStream, copy: Arc<Mutex<Vec<u8>>>) -> EventStream {
+    use futures_util::StreamExt;
+    Box::pin(events.inspect(move |event| {
+        if let (Ok(event), Ok(mut copy)) = (event, copy.lock()) {
+            copy.extend_from_slice(event);
+        }
+    }))
 }
 
 /// Plans the request and runs the attempts until one answers. The answer
@@ -209,12 +271,13 @@ pub async fn execute(
     gw: &Gateway,
     request: &ApiRequest,
     policies: Vec<Arc<dyn Policy>>,
+    tries: &mut Tries,
 ) -> Result<Answer, ApiError> {
     let constraints = constraints(gw, request, policies);
     // An A/B split picks its group once; everything after sees that group.
     let target = gw.router.split(&request.model);
     match gw.router.plan_for(target, &constraints) {
-        Ok(plan) => execute_plan(gw, plan, target, request, &constraints).await,
+        Ok(plan) => execute_plan(gw, plan, target, request, &constraints, tries).await,
         // Every deployment cooling down, at capacity or too small for the
         // prompt: the fallbacks may still answer.
         Err(refusal) if retry::falls_back(refusal.class) => {
@@ -225,7 +288,7 @@ pub async fn execute(
                 group,
                 attempts: Vec::new(),
             };
-            execute_plan(gw, plan, target, request, &constraints).await
+            execute_plan(gw, plan, target, request, &constraints, tries).await
         }
         Err(refusal) => Err(refusal.error),
     }
@@ -269,13 +332,13 @@ pub async fn execute_plan(
     model: &str,
     request: &ApiRequest,
     constraints: &Constraints,
+    tries: &mut Tries,
 ) -> Result<Answer, ApiError> {
     let routing = RequestRouting::from_body(&request.body);
-    let mut tries = Tries::default();
     let first = plan.attempts.into_iter().next();
     // What is asked of the router: the requested name (a wildcard group
     // passes it through), then each fallback's.
-    let attempts = run_group(gw, model, first, request, &routing, constraints, &mut tries);
+    let attempts = run_group(gw, model, first, request, &routing, constraints, tries);
     match attempts.await {
         Ok(done) => Ok(answered(done, plan.group, tries)),
         Err(failure) => {
@@ -304,7 +367,7 @@ pub async fn fall_back(
     request: &ApiRequest,
     routing: &RequestRouting,
     constraints: &Constraints,
-    mut tries: Tries,
+    tries: &mut Tries,
 ) -> Result<Answer, ApiError> {
     if routing.disable_fallbacks || !retry::falls_back(class) {
         return Err(tries.label(error));
@@ -324,7 +387,7 @@ pub async fn fall_back(
             .router
             .group_name(&target)
             .unwrap_or_else(|| target.clone());
-        let attempts = run_group(gw, &target, None, request, routing, constraints, &mut tries);
+        let attempts = run_group(gw, &target, None, request, routing, constraints, tries);
         match attempts.await {
             Ok(done) => return Ok(answered(done, name, tries)),
             Err((e, class)) => {
@@ -361,7 +424,7 @@ pub fn has_fallbacks(
 fn answered(
     (payload, deployment, upstream_time): (Payload, Arc<Deployment>, Duration),
     group: String,
-    tries: Tries,
+    tries: &mut Tries,
 ) -> Answer {
     let meta = Meta {
         deployment,
@@ -369,19 +432,29 @@ fn answered(
         upstream_time,
         retries: tries.retries,
         fallbacks: tries.fallbacks,
+        attempted: std::mem::take(&mut tries.attempted),
     };
     Answer { payload, meta }
 }
 
-/// How many retries and fallbacks a request took, for the response headers.
-#[derive(Default, Clone, Copy)]
+/// How many retries and fallbacks a request took, for the response
+/// headers, and each deployment tried, for the audit log.
+#[derive(Default, Clone)]
 pub struct Tries {
     pub retries: u32,
     pub fallbacks: u32,
+    pub attempted: Vec<Attempted>,
+}
+
+/// One deployment tried and how it went: `success` or the failure's class.
+#[derive(Clone, Debug)]
+pub struct Attempted {
+    pub deployment: Arc<Deployment>,
+    pub outcome: &'static str,
 }
 
 impl Tries {
-    fn label(self, mut e: ApiError) -> ApiError {
+    fn label(&self, mut e: ApiError) -> ApiError {
         e.retries = Some((self.retries, self.fallbacks));
         e
     }
@@ -424,11 +497,19 @@ async fn run_group(
             Ok((payload, upstream_time)) => {
                 // Its tokens are counted when the answer is metered.
                 router.succeeded(&deployment, upstream_time);
+                tries.attempted.push(Attempted {
+                    deployment: deployment.clone(),
+                    outcome: "success",
+                });
                 return Ok((payload, deployment, upstream_time));
             }
             Err(e) => {
                 router.failed(&deployment, e.class);
                 let class = e.class;
+                tries.attempted.push(Attempted {
+                    deployment: deployment.clone(),
+                    outcome: class.name(),
+                });
                 tried.push(deployment.id.clone());
                 let e = without_secrets(e, &deployment);
                 // retry_policy can retry a class (even a 400) its own number
@@ -476,6 +557,8 @@ pub struct Meta {
     pub upstream_time: Duration,
     pub retries: u32,
     pub fallbacks: u32,
+    /// Every deployment tried, this one last.
+    pub attempted: Vec<Attempted>,
 }
 
 pub struct Answer {

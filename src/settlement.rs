@@ -4,7 +4,7 @@
 //! cost (alerts for thresholds crossed), and the spend record is queued.
 //! Nothing here waits: counters in memory and a bounded queue.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderName, HeaderValue};
@@ -14,9 +14,11 @@ use crate::api::Gateway;
 use crate::api::error::ApiError;
 use crate::audit::{Attempt, AuditEntry, AuditKind, AuditWriter};
 use crate::config::Deployment;
+use crate::enforce::guardrails::note_answer;
 use crate::enforce::{Enforcer, Pass};
+use crate::guardrails::answer::Findings;
 use crate::metering::Metered;
-use crate::pipeline::Meta;
+use crate::pipeline::{Attempted, Meta};
 use crate::router::state::DeploymentState;
 use crate::spend::{CallType, SpendRecord, SpendStatus, SpendWriter};
 
@@ -80,7 +82,10 @@ pub struct Settlement {
 /// What the audit record of an answered request needs besides the books.
 struct Audited {
     writer: AuditWriter,
-    region: Option<String>,
+    /// Every deployment tried, with its region.
+    attempts: Vec<Attempt>,
+    /// What the answer guardrails found (complete once a stream ends).
+    answer_findings: Option<Arc<Mutex<Findings>>>,
     store_plaintext: bool,
     prompt: Option<String>,
     response: Option<String>,
@@ -102,13 +107,8 @@ impl Settlement {
             enforcer: gw.enforcer.clone(),
             audit: gw.audit.clone().map(|writer| Audited {
                 writer,
-                region: gw
-                    .config
-                    .compliance
-                    .deployment_region
-                    .get(d.index)
-                    .cloned()
-                    .flatten(),
+                attempts: attempts(gw, &meta.attempted),
+                answer_findings: None,
                 store_plaintext: plaintext_allowed(gw, &class),
                 prompt: None,
                 response: None,
@@ -131,6 +131,14 @@ impl Settlement {
         if let Some(a) = &mut self.audit {
             a.prompt = prompt.or(a.prompt.take());
             a.response = response.or(a.response.take());
+        }
+    }
+
+    /// Where the answer guardrails put what they found, for the audit
+    /// record; read when the books are closed.
+    pub fn watch_answer(&mut self, findings: Arc<Mutex<Findings>>) {
+        if let Some(a) = &mut self.audit {
+            a.answer_findings = Some(findings);
         }
     }
 
@@ -185,14 +193,12 @@ impl Settlement {
                 .record(&self.pass, &self.group, SpendStatus::Success)
         };
         if let Some(a) = self.audit.take() {
-            let attempt = Attempt {
-                deployment_id: d.id.clone(),
-                region: a.region,
-                outcome: "success".into(),
-            };
+            if let Some(f) = a.answer_findings.as_ref().and_then(|f| f.lock().ok()) {
+                note_answer(&mut self.pass.guardrail_outcomes, &f);
+            }
             let entry = AuditEntry {
                 model_group: Some(self.group.clone()),
-                attempts: vec![attempt],
+                attempts: a.attempts,
                 prompt_tokens: usage.prompt_tokens as i64,
                 completion_tokens: usage.completion_tokens as i64,
                 cost,
@@ -212,15 +218,19 @@ impl Settlement {
 
 /// A request that was admitted but failed: its record, at no cost. The
 /// pass is dropped with it, releasing its reservation and rate slots.
-pub fn failed(gw: &Gateway, pass: Pass, ticket: &Ticket, e: &ApiError) {
+/// `attempted` lists the deployments tried (none when it failed before).
+pub fn failed(gw: &Gateway, pass: Pass, ticket: &Ticket, e: &ApiError, attempted: &[Attempted]) {
     if let Some(writer) = &gw.audit {
+        let mut attempts = attempts(gw, attempted);
+        // The client's error closes the list: what it was told.
+        attempts.push(Attempt {
+            deployment_id: String::new(),
+            region: None,
+            outcome: format!("{} {}", e.status.as_u16(), e.error_type),
+        });
         writer.record(AuditEntry {
             model_group: Some(ticket.model.clone()),
-            attempts: vec![Attempt {
-                deployment_id: String::new(),
-                region: None,
-                outcome: format!("{} {}", e.status.as_u16(), e.error_type),
-            }],
+            attempts,
             ..audit_entry(&pass, ticket)
         });
     }
@@ -256,6 +266,19 @@ fn audit_entry(pass: &Pass, ticket: &Ticket) -> AuditEntry {
         },
         ..AuditEntry::default()
     }
+}
+
+/// The audit record's attempts: each deployment tried, with its region.
+fn attempts(gw: &Gateway, attempted: &[Attempted]) -> Vec<Attempt> {
+    let regions = &gw.config.compliance.deployment_region;
+    attempted
+        .iter()
+        .map(|a| Attempt {
+            deployment_id: a.deployment.id.clone(),
+            region: regions.get(a.deployment.index).cloned().flatten(),
+            outcome: a.outcome.to_string(),
+        })
+        .collect()
 }
 
 fn pass_class(pass: &Pass) -> usize {

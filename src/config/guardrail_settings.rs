@@ -2,8 +2,9 @@
 //! `{guardrail_name, litellm_params: {guardrail, mode, default_on, …}}`.
 //! Built in: `pii` (with `entities: {EMAIL: mask, IBAN: block, …}`,
 //! `raise_to` for `raise_class`, default: mask every type) and
-//! `prompt_injection` (`action: block | flag`). Only `mode: pre_call` is
-//! acted on today.
+//! `prompt_injection` (`action: block | flag`). `mode` is `pre_call` (the
+//! default; `during_call` is taken as `pre_call`), `post_call` (`pii` on the
+//! answer: mask or block, streams included) or a list of both.
 //!
 //! ```yaml
 //! guardrails:
@@ -15,7 +16,7 @@
 //! ```
 
 use super::diag::Findings;
-use super::values::{flag, string};
+use super::values::{flag, string, string_list};
 use super::yaml::{Kind, Node};
 use crate::guardrails::injection::InjectionAction;
 use crate::guardrails::pii::{Action, EntityType, PiiPolicy};
@@ -24,6 +25,10 @@ use crate::guardrails::pii::{Action, EntityType, PiiPolicy};
 pub struct Guardrail {
     pub name: String,
     pub default_on: bool,
+    /// Runs on the request, before any provider sees it.
+    pub pre_call: bool,
+    /// Runs on the answer (`pii` only).
+    pub post_call: bool,
     pub kind: GuardrailKind,
 }
 
@@ -54,19 +59,9 @@ pub(super) fn guardrails(root: &Node, f: &mut Findings) -> Vec<Guardrail> {
         let params = item.get("litellm_params");
         let get = |k: &str| params.and_then(|p| p.get(k)).filter(|n| !n.is_null());
         let p = |k: &str| format!("{path}.litellm_params.{k}");
-        let mode = get("mode")
-            .and_then(|n| string(n, &p("mode"), f))
-            .unwrap_or_else(|| "pre_call".into());
-        if mode != "pre_call" {
-            if let Some(n) = get("mode") {
-                f.warn(
-                    n.line,
-                    &p("mode"),
-                    format!("{mode:?} is not acted on yet; only pre_call is"),
-                );
-            }
+        let Some((pre_call, post_call)) = modes(get("mode"), &p("mode"), f) else {
             continue;
-        }
+        };
         let default_on = get("default_on")
             .and_then(|n| flag(n, &p("default_on"), f))
             .unwrap_or(false);
@@ -107,13 +102,59 @@ pub(super) fn guardrails(root: &Node, f: &mut Findings) -> Vec<Guardrail> {
                 continue;
             }
         };
+        if post_call
+            && let GuardrailKind::Pii(policy) = &kind
+            && policy.actions.values().any(|a| *a == Action::RaiseClass)
+        {
+            let line = get("entities").map_or(item.line, |n| n.line);
+            f.warn(
+                line,
+                &p("entities"),
+                "raise_class acts on the request only; on the answer (post_call) it does nothing",
+            );
+        }
+        if post_call && let GuardrailKind::Injection(_) = kind {
+            let line = get("mode").map_or(item.line, |n| n.line);
+            f.warn(
+                line,
+                &p("mode"),
+                "prompt_injection looks at the request only; post_call is ignored",
+            );
+        }
         out.push(Guardrail {
             name,
             default_on,
+            pre_call,
+            post_call,
             kind,
         });
     }
     out
+}
+
+/// `mode`: one name or a list; (pre_call, post_call), or `None` when the
+/// guardrail has no mode acted on (it is then left out, with a warning).
+fn modes(node: Option<&Node>, path: &str, f: &mut Findings) -> Option<(bool, bool)> {
+    let Some(node) = node else {
+        return Some((true, false));
+    };
+    let names: Vec<String> = match &node.kind {
+        Kind::Seq(_) => string_list(node, path, f),
+        _ => string(node, path, f).into_iter().collect(),
+    };
+    let (mut pre, mut post) = (false, false);
+    for name in &names {
+        match name.as_str() {
+            "pre_call" | "during_call" => pre = true,
+            "post_call" => post = true,
+            other => f.warn(
+                node.line,
+                path,
+                format!("{other:?} is not acted on; use pre_call, during_call or post_call"),
+            ),
+        }
+    }
+    (pre || post).then_some((pre, post))
 }
 
 fn pii_policy(

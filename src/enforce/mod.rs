@@ -79,8 +79,9 @@ pub struct Pass {
     pub policies: Vec<Arc<dyn Policy>>,
     /// The request's data class and what decided it.
     pub data_class: Option<data_class::Decided>,
-    /// Values the `pii` guardrail masked, to restore in the answer.
-    pub masked: Option<crate::guardrails::pii::Mapping>,
+    /// What the guardrails do to the answer: masked values restored,
+    /// `post_call` applied.
+    pub answer: crate::guardrails::answer::AnswerRules,
     /// What each guardrail found, for the audit record.
     pub guardrail_outcomes: Map<String, Value>,
 }

@@ -19,6 +19,22 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
+    /// The class as the audit log names an attempt's outcome.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureClass::RateLimited => "rate_limited",
+            FailureClass::Overloaded => "overloaded",
+            FailureClass::Timeout => "timeout",
+            FailureClass::ContextWindowExceeded => "context_window_exceeded",
+            FailureClass::ContentPolicy => "content_policy",
+            FailureClass::Auth => "auth",
+            FailureClass::BadRequest => "bad_request",
+            FailureClass::NotFound => "not_found",
+            FailureClass::ServerError => "server_error",
+            FailureClass::ConnectionFailed => "connection_failed",
+        }
+    }
+
     /// Whether another attempt (the same deployment later, or another one)
     /// may succeed where this one failed.
     pub fn is_retryable(self) -> bool {

@@ -33,7 +33,7 @@ use super::wire::ApiRequest;
 use super::{Gateway, Peer, peer_addr};
 use crate::enforce::{self, Pass};
 use crate::metering;
-use crate::pipeline::{self, Meta, Payload};
+use crate::pipeline::{self, Meta, Payload, Tries};
 use crate::providers::{Operation, ProviderKind};
 use crate::router::retry::RequestRouting;
 use crate::router::{Constraints, Plan, retry};
@@ -116,7 +116,7 @@ async fn create_message(
             // OpenAI schema and are translated back like any other.
             Ok(native::Outcome::Failed {
                 failure,
-                retries,
+                mut tries,
                 response,
             }) => {
                 let chat = as_chat(&request)
@@ -124,36 +124,41 @@ async fn create_message(
                     .map(|chat| (RequestRouting::from_body(&chat.body), chat))
                     .filter(|(routing, _)| pipeline::has_fallbacks(gw, &group, failure.1, routing));
                 let Some((routing, chat)) = chat else {
-                    settlement::failed(gw, pass, &ticket, &failure.0);
+                    settlement::failed(gw, pass, &ticket, &failure.0, &tries.attempted);
                     return match response {
                         Some(response) => Ok(response),
                         None => Err(failure.0),
                     };
                 };
-                let tries = pipeline::Tries {
-                    retries,
-                    fallbacks: 0,
-                };
-                let answer =
-                    pipeline::fall_back(gw, &group, failure, &chat, &routing, &constraints, tries);
-                answer.await.map(|a| (a, chat))
+                let answer = pipeline::fall_back(
+                    gw,
+                    &group,
+                    failure,
+                    &chat,
+                    &routing,
+                    &constraints,
+                    &mut tries,
+                );
+                answer.await.map(|a| (a, chat)).map_err(|e| (e, tries))
             }
-            Err(e) => Err(e),
+            Err(e) => Err((e, Tries::default())),
         }
     } else {
         match as_chat(&request) {
             Ok(chat) => {
                 let model = chat.model.clone();
-                let answer = pipeline::execute_plan(gw, plan, &model, &chat, &constraints);
-                answer.await.map(|a| (a, chat))
+                let mut tries = Tries::default();
+                let answer =
+                    pipeline::execute_plan(gw, plan, &model, &chat, &constraints, &mut tries);
+                answer.await.map(|a| (a, chat)).map_err(|e| (e, tries))
             }
-            Err(e) => Err(e),
+            Err(e) => Err((e, Tries::default())),
         }
     };
     let (answer, chat) = match outcome {
         Ok(done) => done,
-        Err(e) => {
-            settlement::failed(gw, pass, &ticket, &e);
+        Err((e, tries)) => {
+            settlement::failed(gw, pass, &ticket, &e, &tries.attempted);
             return Err(e);
         }
     };
@@ -220,6 +225,7 @@ async fn count(
         upstream_time: Duration::ZERO,
         retries: 0,
         fallbacks: 0,
+        attempted: Vec::new(),
     };
     Ok(pipeline::respond(
         Body::from(estimate.to_string()),

@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use crate::api::Gateway;
 use crate::api::error::ApiError;
 use crate::config::Deployment;
-use crate::pipeline::{self, GroupFailure, Meta};
+use crate::pipeline::{self, Attempted, GroupFailure, Meta, Tries};
 use crate::providers::headers::request_headers;
 use crate::providers::{FailureClass, ProviderError, ProviderKind, UpstreamRequest};
 use crate::router::retry;
@@ -61,7 +61,8 @@ pub enum Outcome {
     Answered(Response, Meta),
     Failed {
         failure: GroupFailure,
-        retries: u32,
+        /// Retries taken and the deployments tried.
+        tries: Tries,
         /// The upstream's own error response, where it sent one.
         response: Option<Response>,
     },
@@ -95,6 +96,7 @@ pub async fn forward(
     let budget = current.max_retries.unwrap_or(router.settings.num_retries);
     let mut tried: Vec<String> = Vec::new();
     let mut retries = 0;
+    let mut attempted = Vec::new();
     loop {
         let d = current.clone();
         let is_last = retries >= budget;
@@ -110,12 +112,17 @@ pub async fn forward(
         let (failure, response) = match exchange {
             Ok(Ok(response)) if response.status.is_success() => {
                 router.succeeded(&d, sent.elapsed());
+                attempted.push(Attempted {
+                    deployment: d.clone(),
+                    outcome: "success",
+                });
                 let meta = Meta {
                     deployment: d.clone(),
                     group: plan.group.clone(),
                     upstream_time: sent.elapsed(),
                     retries,
                     fallbacks: 0,
+                    attempted,
                 };
                 let passed = passed_headers(&response.headers);
                 let body = if streaming {
@@ -152,6 +159,10 @@ pub async fn forward(
         };
         router.failed(&d, failure.class);
         tried.push(d.id.clone());
+        attempted.push(Attempted {
+            deployment: d.clone(),
+            outcome: failure.class.name(),
+        });
         if failure.class.is_retryable() && !is_last {
             let other = router.has_other_healthy(&plan.group, &tried);
             let pause = retry::backoff(&failure, retries, router.settings.retry_after, other);
@@ -167,7 +178,11 @@ pub async fn forward(
         let class = failure.class;
         return Ok(Outcome::Failed {
             failure: (ApiError::from(failure), class),
-            retries,
+            tries: Tries {
+                retries,
+                fallbacks: 0,
+                attempted,
+            },
             response,
         });
     }

@@ -45,6 +45,11 @@ impl Mapping {
         self.originals.is_empty()
     }
 
+    /// The number of distinct values of `entity` masked.
+    pub fn count(&self, entity: EntityType) -> usize {
+        self.counters.get(&entity).copied().unwrap_or(0)
+    }
+
     /// The number of distinct masked values.
     pub fn len(&self) -> usize {
         self.originals.len()

@@ -15,7 +15,10 @@ mod stream;
 use std::ops::Range;
 
 pub use mask::Mapping;
-pub use policy::{Action, Outcome, PiiPolicy, apply, apply_to_chat_body, blocked_error};
+pub use policy::{
+    Action, Outcome, PiiPolicy, apply, apply_to_chat_body, apply_to_texts, blocked_error,
+    chat_texts,
+};
 pub use stream::{SCAN_HOLD_BACK, StreamRestorer, StreamScanner};
 
 /// The kinds of personal data the `pii` guardrail knows.

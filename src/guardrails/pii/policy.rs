@@ -53,12 +53,18 @@ pub struct Outcome {
 /// Applies `policy` to `texts` in place.
 pub fn apply(policy: &PiiPolicy, texts: &mut [String]) -> Outcome {
     let mut refs: Vec<&mut String> = texts.iter_mut().collect();
-    apply_refs(policy, &mut refs)
+    apply_to_texts(policy, &mut refs)
 }
 
 /// Applies `policy` to the message contents of an OpenAI chat request body
 /// in place: string contents and the `text` of `{"type": "text"}` parts.
 pub fn apply_to_chat_body(policy: &PiiPolicy, body: &mut Map<String, Value>) -> Outcome {
+    apply_to_texts(policy, &mut chat_texts(body))
+}
+
+/// The message texts of an OpenAI chat request body: string contents and
+/// the `text` of `{"type": "text"}` parts.
+pub fn chat_texts(body: &mut Map<String, Value>) -> Vec<&mut String> {
     let mut refs: Vec<&mut String> = Vec::new();
     if let Some(Value::Array(messages)) = body.get_mut("messages") {
         for message in messages {
@@ -78,7 +84,7 @@ pub fn apply_to_chat_body(policy: &PiiPolicy, body: &mut Map<String, Value>) -> 
             }
         }
     }
-    apply_refs(policy, &mut refs)
+    refs
 }
 
 /// The client-facing refusal for a blocked entity type.
@@ -93,7 +99,9 @@ pub fn blocked_error(entity: EntityType) -> ApiError {
     .with_code("pii_blocked")
 }
 
-fn apply_refs(policy: &PiiPolicy, texts: &mut [&mut String]) -> Outcome {
+/// Applies `policy` to texts wherever they are, in place, with one mapping
+/// for all of them.
+pub fn apply_to_texts(policy: &PiiPolicy, texts: &mut [&mut String]) -> Outcome {
     let mut outcome = Outcome::default();
     let mut to_mask = Vec::with_capacity(texts.len());
     for text in texts.iter() {
