@@ -200,3 +200,62 @@ fn pii_policy(
     policy.raise_to = raise_to.and_then(|n| string(n, &p("raise_to"), f));
     policy
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::build::build;
+
+    /// (name, pre_call, post_call) of each guardrail kept, and the warnings.
+    fn load(yaml: &str) -> (Vec<(String, bool, bool)>, Vec<String>) {
+        let loaded = build(yaml, "g.yaml", &|_: &str| None).unwrap();
+        let kept = loaded
+            .config
+            .guardrails
+            .iter()
+            .map(|g| (g.name.clone(), g.pre_call, g.post_call))
+            .collect();
+        let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
+        (kept, warnings)
+    }
+
+    #[test]
+    fn modes_are_one_name_or_a_list() {
+        let (kept, warnings) = load(
+            "guardrails:\n\
+             - {guardrail_name: a, litellm_params: {guardrail: pii}}\n\
+             - {guardrail_name: b, litellm_params: {guardrail: pii, mode: post_call}}\n\
+             - {guardrail_name: c, litellm_params: {guardrail: pii, mode: [pre_call, post_call]}}\n\
+             - {guardrail_name: d, litellm_params: {guardrail: pii, mode: during_call}}\n\
+             - {guardrail_name: e, litellm_params: {guardrail: pii, mode: logging_only}}\n",
+        );
+        let expected = [
+            ("a", true, false),
+            ("b", false, true),
+            ("c", true, true),
+            ("d", true, false),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(n, pre, post)| (n.to_string(), *pre, *post))
+            .collect();
+        assert_eq!(kept, expected);
+        assert_eq!(
+            warnings,
+            [
+                "g.yaml:6: guardrails[4].litellm_params.mode: \"logging_only\" is not acted on; use pre_call, during_call or post_call"
+            ]
+        );
+    }
+
+    #[test]
+    fn actions_that_cannot_apply_to_an_answer_are_warned_about() {
+        let (_, warnings) = load(
+            "guardrails:\n\
+             - {guardrail_name: a, litellm_params: {guardrail: pii, mode: post_call, entities: {AHV: raise_class}}}\n\
+             - {guardrail_name: b, litellm_params: {guardrail: prompt_injection, mode: post_call}}\n",
+        );
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("raise_class acts on the request only"));
+        assert!(warnings[1].contains("prompt_injection looks at the request only"));
+    }
+}
