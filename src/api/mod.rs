@@ -76,8 +76,10 @@ impl Gateway {
             let options = AuditOptions {
                 anchors: AnchorOptions {
                     every_records: a.anchor_every_records,
+                    every: a.anchor_every,
                     file: a.anchor_file.clone(),
-                    ..AnchorOptions::default()
+                    webhook: a.anchor_webhook.as_ref().map(|w| w.expose().to_string()),
+                    client: Some(transport.client().clone()),
                 },
                 ..AuditOptions::default()
             };

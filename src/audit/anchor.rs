@@ -110,9 +110,12 @@ fn append_line(path: &Path, anchor: &Anchor) -> std::io::Result<()> {
     file.sync_data()
 }
 
+/// POSTs one anchor. The URL is never logged: a webhook URL often carries
+/// its credential (as the alert webhooks' do).
 async fn post(client: Option<&reqwest::Client>, url: &str, anchor: &Anchor) {
+    let seq = anchor.seq;
     let Some(client) = client else {
-        tracing::error!("audit anchor webhook {url} configured without an HTTP client");
+        tracing::error!("audit anchor {seq} not sent: the webhook has no HTTP client");
         return;
     };
     let body = serde_json::to_vec(anchor).unwrap_or_default();
@@ -125,8 +128,11 @@ async fn post(client: Option<&reqwest::Client>, url: &str, anchor: &Anchor) {
         .await;
     match sent {
         Ok(r) if r.status().is_success() => {}
-        Ok(r) => tracing::error!("audit anchor webhook {url} answered {}", r.status()),
-        Err(e) => tracing::error!("audit anchor webhook {url} failed: {e}"),
+        Ok(r) => tracing::error!("audit anchor {seq}: the webhook answered {}", r.status()),
+        Err(e) => tracing::error!(
+            "audit anchor {seq}: the webhook failed: {}",
+            e.without_url()
+        ),
     }
 }
 

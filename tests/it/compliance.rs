@@ -3,6 +3,8 @@
 //! (`confidential`) and a local one (`secret`) in one group, with a
 //! fallback group in the US.
 
+mod answer_guardrails;
+mod audit_admin;
 mod audit_trail;
 mod data_classes;
 mod guardrails;

@@ -5,6 +5,7 @@
 //! is said in docs/management-api.md.
 
 mod access;
+mod audited;
 mod budgets;
 mod customers;
 mod fields;
@@ -22,44 +23,47 @@ use axum::Router as Routes;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
+use self::audited::AuditedRoutes;
 use super::Gateway;
 use super::error::ApiError;
 
+/// Every POST route that changes something is an `audited_post`:
+/// one admin-action record per call (`/budget/info` only reads).
 pub fn routes() -> Routes<Arc<Gateway>> {
     Routes::new()
-        .route("/key/generate", post(keys::write::generate))
-        .route("/key/update", post(keys::write::update))
-        .route("/key/regenerate", post(keys::write::regenerate))
-        .route("/key/{key}/regenerate", post(keys::write::regenerate_path))
-        .route("/key/delete", post(keys::state::delete))
-        .route("/key/block", post(keys::state::block))
-        .route("/key/unblock", post(keys::state::unblock))
+        .audited_post("/key/generate", keys::write::generate)
+        .audited_post("/key/update", keys::write::update)
+        .audited_post("/key/regenerate", keys::write::regenerate)
+        .audited_post("/key/{key}/regenerate", keys::write::regenerate_path)
+        .audited_post("/key/delete", keys::state::delete)
+        .audited_post("/key/block", keys::state::block)
+        .audited_post("/key/unblock", keys::state::unblock)
         .route("/key/info", get(keys::read::info))
         .route("/key/list", get(keys::read::list))
-        .route("/team/new", post(teams::new))
-        .route("/team/update", post(teams::update))
-        .route("/team/delete", post(teams::delete))
-        .route("/team/block", post(teams::block))
-        .route("/team/unblock", post(teams::unblock))
+        .audited_post("/team/new", teams::new)
+        .audited_post("/team/update", teams::update)
+        .audited_post("/team/delete", teams::delete)
+        .audited_post("/team/block", teams::block)
+        .audited_post("/team/unblock", teams::unblock)
         .route("/team/info", get(teams::info))
         .route("/team/list", get(teams::list))
-        .route("/team/member_add", post(team_members::add))
-        .route("/team/member_delete", post(team_members::delete))
-        .route("/user/new", post(users::new))
-        .route("/user/update", post(users::update))
-        .route("/user/delete", post(users::delete))
+        .audited_post("/team/member_add", team_members::add)
+        .audited_post("/team/member_delete", team_members::delete)
+        .audited_post("/user/new", users::new)
+        .audited_post("/user/update", users::update)
+        .audited_post("/user/delete", users::delete)
         .route("/user/info", get(users::info))
         .route("/user/list", get(users::list))
-        .route("/customer/new", post(customers::new))
-        .route("/customer/update", post(customers::update))
-        .route("/customer/delete", post(customers::delete))
-        .route("/customer/block", post(customers::block))
-        .route("/customer/unblock", post(customers::unblock))
+        .audited_post("/customer/new", customers::new)
+        .audited_post("/customer/update", customers::update)
+        .audited_post("/customer/delete", customers::delete)
+        .audited_post("/customer/block", customers::block)
+        .audited_post("/customer/unblock", customers::unblock)
         .route("/customer/info", get(customers::info))
         .route("/customer/list", get(customers::list))
-        .route("/budget/new", post(budgets::new))
-        .route("/budget/update", post(budgets::update))
-        .route("/budget/delete", post(budgets::delete))
+        .audited_post("/budget/new", budgets::new)
+        .audited_post("/budget/update", budgets::update)
+        .audited_post("/budget/delete", budgets::delete)
         .route("/budget/info", post(budgets::info))
         .route("/budget/list", get(budgets::list))
 }
