@@ -92,8 +92,16 @@ impl Anchorer {
                 Err(e) => tracing::error!("audit anchor {} not written: {e}", anchor.seq),
             }
         }
-        if let Some(url) = &self.options.webhook {
-            post(self.options.client.as_ref(), url, &anchor).await;
+        if let Some(url) = self.options.webhook.clone() {
+            let client = self.options.client.clone();
+            let sent = async move { post(client.as_ref(), &url, &anchor).await };
+            if force {
+                // Shutdown: the process must not end before it is sent.
+                sent.await;
+            } else {
+                // A slow webhook must not hold up the batches behind it.
+                tokio::spawn(sent);
+            }
         }
     }
 }
