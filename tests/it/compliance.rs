@@ -8,4 +8,5 @@ mod audit_admin;
 mod audit_trail;
 mod data_classes;
 mod guardrails;
+mod messages_guardrails;
 mod network;

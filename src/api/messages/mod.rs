@@ -9,9 +9,18 @@
 //! OpenAI chat request (`request`) that runs through the ordinary pipeline,
 //! and its answer is translated back (`response`, `stream`).
 //!
+//! The guardrails run here as on the OpenAI routes (`guard`): `pre_call`
+//! on the Anthropic body before it is admitted, so the native and the
+//! translated paths both send the masked request; the answer rules on a
+//! native answer in Anthropic's schema, and on a translated one in the
+//! OpenAI schema before it is translated back.
+//!
 //! Errors on these routes take Anthropic's shape:
 //! `{"type": "error", "error": {"type": …, "message": …}}`.
 
+mod answer;
+mod guard;
+mod guard_answer;
 mod native;
 mod request;
 mod response;
@@ -32,12 +41,11 @@ use super::error::ApiError;
 use super::wire::ApiRequest;
 use super::{Gateway, Peer, peer_addr};
 use crate::enforce::{self, Pass};
-use crate::metering;
-use crate::pipeline::{self, Meta, Payload, Tries};
+use crate::pipeline::{self, Meta, Tries};
 use crate::providers::{Operation, ProviderKind};
 use crate::router::retry::RequestRouting;
 use crate::router::{Constraints, Plan, retry};
-use crate::settlement::{self, Settlement, Ticket};
+use crate::settlement::{self, Ticket};
 use crate::spend::CallType;
 
 pub async fn create(
@@ -101,16 +109,8 @@ async fn create_message(
         let outcome = native::forward(gw, headers, plan, &request, endpoint, &constraints, started);
         match outcome.await {
             Ok(native::Outcome::Answered(response, meta)) => {
-                let limits = pass.headers();
-                let settlement = Settlement::new(gw, &meta, pass, ticket);
-                let (mut parts, body) = response.into_parts();
-                let prices = &gw.config.prices;
-                let d = meta.deployment.clone();
-                let body = metering::anthropic_native(prices, body, &d, streaming, move |m| {
-                    settlement.settle(m);
-                });
-                parts.headers.extend(limits);
-                return Ok(Response::from_parts(parts, body));
+                let books = answer::open_books(gw, &meta, pass, ticket, &request);
+                return answer::native(gw, response, &meta, books, streaming).await;
             }
             // The group failed: its fallbacks (any provider) answer in the
             // OpenAI schema and are translated back like any other.
@@ -162,32 +162,15 @@ async fn create_message(
             return Err(e);
         }
     };
-    let limits = pass.headers();
-    let settlement = Settlement::new(gw, &answer.meta, pass, ticket);
-    let context = response::Context::new(&request);
-    let mut out = match answer.payload {
-        Payload::Json(bytes) => {
-            let _ = pipeline::meter_body(gw, &bytes, &chat, settlement);
-            let message = response::to_anthropic(&bytes, &context)?;
-            pipeline::respond(Body::from(message), false, &answer.meta, started)
-        }
-        Payload::Events(events) if streaming => {
-            let events = pipeline::meter_events(gw, events, &chat, size, settlement);
-            let events = stream::translate(events, stream::Translator::new(context));
-            pipeline::respond(Body::from_stream(events), true, &answer.meta, started)
-        }
-        // A stream nobody asked for cannot happen: the chat request says
-        // `stream` exactly when the client did.
-        Payload::Events(_) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "api_error",
-                "The upstream streamed an answer that was asked for whole.",
-            ));
-        }
+    let books = answer::open_books(gw, &answer.meta, pass, ticket, &request);
+    let translated = answer::Translated {
+        answer,
+        chat,
+        size,
+        streaming,
+        started,
     };
-    out.headers_mut().extend(limits);
-    Ok(out)
+    answer::translated(gw, translated, books, &request)
 }
 
 async fn count(
@@ -275,6 +258,14 @@ async fn accept(
     let bytes = body::read(body, headers, gw.config.max_request_bytes).await?;
     let mut request = parse(&bytes)?;
     validate(&request, needs_max_tokens)?;
+    // Both routes mask and may refuse: a native count sends the body
+    // upstream too. Only /v1/messages has an answer for the rules.
+    let screened = enforce::guardrails::screen(
+        &gw.config.guardrails,
+        principal.key().map(|k| &**k),
+        &mut request,
+        &guard::ANTHROPIC,
+    )?;
     let mut model = request
         .get("model")
         .and_then(Value::as_str)
@@ -290,10 +281,13 @@ async fn accept(
         body: &request,
         data_class: pipeline::data_class_header(headers),
         caller_ip: enforce::network::caller_ip(&gw.config.network, caller.peer, headers),
-        // Guardrails run on the OpenAI routes only, so far.
-        raised_by_guardrail: None,
+        raised_by_guardrail: screened.raise_to,
     };
     let mut pass = enforce::admit(gw, &principal, route, asked, bytes.len())?;
+    if needs_max_tokens {
+        pass.answer = screened.answer;
+    }
+    pass.guardrail_outcomes = screened.outcomes;
     // A key's alias may have renamed the model.
     request.insert("model".into(), Value::String(model.clone()));
     let policies = std::mem::take(&mut pass.policies);
