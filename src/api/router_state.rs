@@ -39,7 +39,7 @@ pub async fn state(
                 "api_base": d.api_base,
                 "healthy": s.cooldown_remaining.is_none(),
                 "cooldown_remaining_s": s.cooldown_remaining.map(|t| t.as_secs_f64()),
-                "cooldown_reason": s.cooldown_reason.map(name),
+                "cooldown_reason": s.cooldown_reason.map(FailureClass::name),
                 "in_flight": s.in_flight,
                 "latency_avg_ms": s.latency_avg.map(|t| t.as_secs_f64() * 1000.0),
                 "failures_this_minute": s.failures_this_minute,
@@ -47,7 +47,7 @@ pub async fn state(
                 "tokens_this_minute": s.tokens_this_minute,
                 "rpm": d.rpm,
                 "tpm": d.tpm,
-                "recent_failures": s.recent_failures.into_iter().map(name).collect::<Vec<_>>(),
+                "recent_failures": s.recent_failures.into_iter().map(FailureClass::name).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -58,17 +58,3 @@ pub async fn state(
     Ok(Json(json!({ "deployments": deployments })))
 }
 
-fn name(class: FailureClass) -> &'static str {
-    match class {
-        FailureClass::RateLimited => "rate_limited",
-        FailureClass::Overloaded => "overloaded",
-        FailureClass::Timeout => "timeout",
-        FailureClass::ContextWindowExceeded => "context_window_exceeded",
-        FailureClass::ContentPolicy => "content_policy",
-        FailureClass::Auth => "auth",
-        FailureClass::BadRequest => "bad_request",
-        FailureClass::NotFound => "not_found",
-        FailureClass::ServerError => "server_error",
-        FailureClass::ConnectionFailed => "connection_failed",
-    }
-}

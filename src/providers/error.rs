@@ -19,7 +19,7 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
-    /// The class as the audit log names an attempt's outcome.
+    /// The class by name, as the audit log and `/router/state` show it.
     pub fn name(self) -> &'static str {
         match self {
             FailureClass::RateLimited => "rate_limited",
