@@ -57,4 +57,3 @@ pub async fn state(
     });
     Ok(Json(json!({ "deployments": deployments })))
 }
-
